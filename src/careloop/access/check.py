@@ -1,0 +1,95 @@
+"""The one access check for patient data, and the scoped query that lists only what an actor may see."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import Session
+
+from careloop import audit
+from careloop.access.actor import Actor
+from careloop.access.permissions import PATIENT_SCOPED, Permission
+from careloop.errors import Forbidden
+from careloop.models.audit import AuditOutcome
+from careloop.models.careteam import CareTeamMember
+from careloop.models.patient import Patient
+
+
+def _membership_clause(actor: Actor):  # type: ignore[no-untyped-def]  # a SQL expression
+    by_user = CareTeamMember.user_id == actor.user_id
+    if actor.team_ids:
+        return or_(by_user, CareTeamMember.team_id.in_(actor.team_ids))
+    return by_user
+
+
+def visible_patient_ids(actor: Actor) -> Select[tuple[int]]:
+    """Ids of the patients on whose active care team the actor sits, directly or through a team.
+
+    Use it in the WHERE of every list so that patients outside the actor's reach never show, not even
+    in counts.
+    """
+    if actor.is_system:
+        return select(Patient.id)
+    return select(CareTeamMember.patient_id).where(
+        _membership_clause(actor), CareTeamMember.period_end.is_(None)
+    )
+
+
+def is_on_care_team(session: Session, actor: Actor, patient_id: int) -> bool:
+    query = select(
+        exists().where(
+            CareTeamMember.patient_id == patient_id,
+            CareTeamMember.period_end.is_(None),
+            _membership_clause(actor),
+        )
+    )
+    return bool(session.scalar(query))
+
+
+def _denial_reason(session: Session, actor: Actor, permission: Permission, patient: Patient | None) -> str | None:
+    if actor.is_system:
+        return None
+    if not actor.can(permission):
+        return f"your role does not allow {permission.value}"
+    if permission in PATIENT_SCOPED:
+        if patient is None:
+            return "no patient given for a patient-scoped permission"
+        if not is_on_care_team(session, actor, patient.id):
+            return "you are not on this patient's care team"
+    return None
+
+
+def require(
+    session: Session,
+    actor: Actor,
+    permission: Permission,
+    patient: Patient | None,
+    *,
+    action: str,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+) -> None:
+    """Allow or refuse `action`, and audit it either way (a refusal survives the rollback it causes)."""
+    reason = _denial_reason(session, actor, permission, patient)
+    patient_id = patient.id if patient is not None else None
+    entity_type = entity_type or ("patient" if patient is not None else None)
+    entity_id = entity_id or (str(patient.public_id) if patient is not None else None)
+    if reason is None:
+        audit.record(session, actor, action, patient_id=patient_id, entity_type=entity_type, entity_id=entity_id)
+        return
+    audit.record(
+        session, actor, action, outcome=AuditOutcome.denied, patient_id=patient_id,
+        entity_type=entity_type, entity_id=entity_id, detail={"reason": reason},
+    )
+    raise Forbidden("You do not have access to this patient's record." if permission in PATIENT_SCOPED
+                    else f"Not allowed: {reason}.")
+
+
+def require_permission(session: Session, actor: Actor, permission: Permission, *, action: str) -> None:
+    """For actions on no single patient (managing users, opening one's own worklist). Lists of patient
+    data still filter with `visible_patient_ids` and audit each patient they show."""
+    if actor.can(permission):
+        if permission not in PATIENT_SCOPED:
+            audit.record(session, actor, action)
+        return
+    audit.record(session, actor, action, outcome=AuditOutcome.denied, detail={"reason": "role"})
+    raise Forbidden(f"Your role does not allow {permission.value}.")

@@ -1,0 +1,56 @@
+"""What each staff role may do. Patient-scoped permissions also need care-team membership (check.py).
+
+An administrator manages accounts and teams but sees no clinical data by default: break-glass access and
+consent arrive with the consent issue and plug into check.py, not here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from careloop.models.user import StaffRole
+
+
+class Permission(StrEnum):
+    patient_read = "patient:read"
+    patient_write = "patient:write"
+    task_read = "task:read"
+    task_write = "task:write"
+    careteam_write = "careteam:write"
+    user_manage = "user:manage"
+
+
+PATIENT_SCOPED = frozenset(
+    {Permission.patient_read, Permission.patient_write, Permission.task_read, Permission.task_write,
+     Permission.careteam_write}
+)
+
+_CARE_TEAM = frozenset(
+    {Permission.patient_read, Permission.patient_write, Permission.task_read, Permission.task_write,
+     Permission.careteam_write}
+)
+_CLINICAL_CONTRIBUTOR = frozenset(
+    {Permission.patient_read, Permission.task_read, Permission.task_write, Permission.patient_write}
+)
+
+ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
+    StaffRole.care_coordinator: _CARE_TEAM,
+    StaffRole.rn_care_manager: _CARE_TEAM,
+    StaffRole.social_worker: _CARE_TEAM,
+    StaffRole.community_health_worker: _CLINICAL_CONTRIBUTOR,
+    StaffRole.physician: _CARE_TEAM,
+    StaffRole.pharmacist: _CLINICAL_CONTRIBUTOR,
+    StaffRole.specialist: _CLINICAL_CONTRIBUTOR,
+    StaffRole.program_leader: frozenset(),
+    StaffRole.admin: frozenset({Permission.user_manage}),
+}
+
+
+def permissions_for(roles: list[str]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        try:
+            granted |= ROLE_PERMISSIONS[StaffRole(role)]
+        except ValueError:
+            continue  # an unknown role grants nothing
+    return frozenset(granted)

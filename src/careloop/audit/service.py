@@ -1,0 +1,58 @@
+"""Write audit records. Allowed actions commit or roll back with the work they describe; a refusal is
+written again after the rollback that the refusal itself causes, so denied attempts are never lost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from careloop.clock import utcnow
+from careloop.db import after_rollback
+from careloop.models.audit import AuditEvent, AuditOutcome
+
+if TYPE_CHECKING:
+    from careloop.access.actor import Actor
+
+
+def _row(actor: Actor, action: str, outcome: AuditOutcome, **fields: Any) -> dict[str, Any]:
+    return {
+        "at": utcnow(),
+        "actor_id": actor.user_id,
+        "actor_username": actor.username,
+        "action": action,
+        "outcome": outcome,
+        "source_ip": actor.source_ip,
+        "channel": actor.channel,
+        **fields,
+    }
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    outcome: AuditOutcome = AuditOutcome.allowed,
+    patient_id: int | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    row = _row(actor, action, outcome, patient_id=patient_id, entity_type=entity_type, entity_id=entity_id,
+               detail=detail)
+    session.add(AuditEvent(**row))
+    if outcome is not AuditOutcome.allowed:
+        after_rollback(session, lambda fresh: fresh.add(AuditEvent(**row)))
+
+
+def record_list(
+    session: Session, actor: Actor, action: str, patient_ids: Iterable[int], *, entity_type: str = "patient"
+) -> None:
+    """One row per patient a list showed, in one statement: 'who saw my record' must include lists."""
+    rows = [_row(actor, action, AuditOutcome.allowed, patient_id=pid, entity_type=entity_type)
+            for pid in dict.fromkeys(patient_ids)]
+    if rows:
+        session.execute(insert(AuditEvent), rows)

@@ -1,0 +1,33 @@
+"""One settings object; the only place the environment is read (prefix CARELOOP_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARELOOP_", env_file=None, extra="ignore")
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'careloop.db'}"
+    # Front-end packages (htmx, Pico CSS, Swagger UI) come from npm at install time; never from a CDN.
+    assets_dir: Path = PROJECT_ROOT / "node_modules"
+    session_hours: int = 12
+    session_cookie_secure: bool = False
+    # Login throttling: after this many failures in the window, each further try must wait (doubling).
+    login_free_failures: int = 5
+    login_window_minutes: int = 15
+    login_max_lockout_seconds: int = 900
+    worker_poll_seconds: float = 1.0
+    overdue_sweep_minutes: int = 5
+    page_size: int = 25
+    sql_echo: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

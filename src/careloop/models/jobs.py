@@ -1,0 +1,66 @@
+"""Durable background work: the jobs table, the domain-events outbox, and periodic schedules.
+
+Both rows are written in the same transaction as the change that caused them, so work is never lost to
+a crash between "saved" and "queued", and never runs for a change that was rolled back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from careloop.models.base import Base, IntPK
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    dead = "dead"  # out of attempts; kept for an operator to read and retry
+
+
+class Job(IntPK, Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_run_at", "status", "run_at"),)
+
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    # Idempotency: enqueueing the same key twice yields one job.
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[JobStatus] = mapped_column(String(16), default=JobStatus.queued)
+    run_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class OutboxEvent(IntPK, Base):
+    """A domain event (e.g. task.completed); the worker relays each to the handlers subscribed to its type."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_relayed_at_id", "relayed_at", "id"),)
+
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    occurred_at: Mapped[datetime]
+    relayed_at: Mapped[datetime | None]
+
+
+class Schedule(Base):
+    """A periodic job; whichever worker moves next_run_at forward first (compare-and-set) enqueues it."""
+
+    __tablename__ = "schedules"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    job_kind: Mapped[str] = mapped_column(String(64))
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    next_run_at: Mapped[datetime]
+    last_run_at: Mapped[datetime | None]

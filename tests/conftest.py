@@ -1,0 +1,89 @@
+"""The test rig: a real SQLite file or a real PostgreSQL schema (choose with --db or CARELOOP_TEST_DB),
+migrated once per run with Alembic, emptied after every test, and personas to act as."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from careloop import db, migrate
+from careloop.models import Base
+from tests.factories import Personas, make_personas
+
+PG_BASE_URL = os.environ.get("CARELOOP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", default=os.environ.get("CARELOOP_TEST_DB", "sqlite"),
+                     choices=["sqlite", "postgresql"], help="database backend for the suite")
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--db"))
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "careloop-test.db"
+        yield f"sqlite:///{path}"
+        return
+    schema = f"t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = db.make_engine(PG_BASE_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_BASE_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated(database_url: str) -> Iterator[str]:
+    os.environ["CARELOOP_DATABASE_URL"] = database_url
+    from careloop.config import get_settings
+
+    get_settings.cache_clear()
+    db.configure(database_url)
+    migrate.upgrade()
+    yield database_url
+    db.engine().dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables_after_test(migrated: str) -> Iterator[None]:
+    yield
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with db.engine().begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from our metadata
+
+
+@pytest.fixture
+def session() -> Iterator[Session]:
+    """A session for arranging and asserting; tests call commit() where the boundary would."""
+    with db.session_factory()() as s:
+        yield s
+
+
+@pytest.fixture
+def personas() -> Personas:
+    with db.unit_of_work() as s:
+        return make_personas(s)
+
+
+def shared_data_dir() -> Path | None:
+    path = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return path if path.is_dir() else None
