@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from careloop.models.base import Base, IntPK
+from careloop.models.base import str_enum, Base, IntPK
 
 
 class AuditOutcome(StrEnum):
@@ -30,7 +30,7 @@ class AuditEvent(IntPK, Base):
     actor_id: Mapped[int | None]
     actor_username: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))  # e.g. patient.read, task.complete, login
-    outcome: Mapped[AuditOutcome] = mapped_column(String(16))
+    outcome: Mapped[AuditOutcome] = mapped_column(str_enum(AuditOutcome, 16))
     patient_id: Mapped[int | None]
     entity_type: Mapped[str | None] = mapped_column(String(40))
     entity_id: Mapped[str | None] = mapped_column(String(64))  # public id

@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from careloop.models.base import Base, IntPK, PublicId
+from careloop.models.base import str_enum, Base, IntPK, PublicId
 from careloop.models.patient import Patient
 from careloop.models.user import Team, User
 
@@ -43,7 +43,7 @@ class CareTeamMember(IntPK, PublicId, Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     member_name: Mapped[str | None] = mapped_column(String(200))  # someone without an account
     member_contact: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[CareTeamRole] = mapped_column(String(40))
+    role: Mapped[CareTeamRole] = mapped_column(str_enum(CareTeamRole, 40))
     period_start: Mapped[datetime]
     period_end: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(300))

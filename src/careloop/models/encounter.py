@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from careloop.models.base import Base, IntPK, PublicId
+from careloop.models.base import str_enum, Base, IntPK, PublicId
 
 
 class EncounterStatus(StrEnum):
@@ -43,8 +43,8 @@ class Encounter(IntPK, PublicId, Base):
     )
 
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
-    status: Mapped[EncounterStatus] = mapped_column(String(24))
-    class_code: Mapped[EncounterClass] = mapped_column(String(8))
+    status: Mapped[EncounterStatus] = mapped_column(str_enum(EncounterStatus, 24))
+    class_code: Mapped[EncounterClass] = mapped_column(str_enum(EncounterClass, 8))
     type_code: Mapped[str | None] = mapped_column(String(32))  # SNOMED CT or CPT
     type_display: Mapped[str | None] = mapped_column(String(200))
     period_start: Mapped[datetime]

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from careloop.models.base import Base, IntPK
+from careloop.models.base import str_enum, Base, IntPK
 
 
 class JobStatus(StrEnum):
@@ -31,7 +31,7 @@ class Job(IntPK, Base):
     payload: Mapped[dict[str, Any]]
     # Idempotency: enqueueing the same key twice yields one job.
     key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    status: Mapped[JobStatus] = mapped_column(String(16), default=JobStatus.queued)
+    status: Mapped[JobStatus] = mapped_column(str_enum(JobStatus, 16), default=JobStatus.queued)
     run_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from careloop.models.base import Base, IntPK, PublicId
+from careloop.models.base import str_enum, Base, IntPK, PublicId
 
 
 class MedicationRequestStatus(StrEnum):
@@ -31,7 +31,7 @@ class MedicationRequest(IntPK, PublicId, Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     rxnorm: Mapped[str] = mapped_column(String(16))
     display: Mapped[str] = mapped_column(String(300))
-    status: Mapped[MedicationRequestStatus] = mapped_column(String(24))
+    status: Mapped[MedicationRequestStatus] = mapped_column(str_enum(MedicationRequestStatus, 24))
     intent: Mapped[str] = mapped_column(String(24), default="order")
     dosage_text: Mapped[str | None] = mapped_column(String(300))
     authored_on: Mapped[datetime]

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from careloop.models.base import Base, IntPK, PublicId
+from careloop.models.base import str_enum, Base, IntPK, PublicId
 
 
 class ObservationStatus(StrEnum):
@@ -36,7 +36,7 @@ class Observation(IntPK, PublicId, Base):
     code: Mapped[str] = mapped_column(String(16))  # LOINC
     display: Mapped[str] = mapped_column(String(200))
     panel_code: Mapped[str | None] = mapped_column(String(16))
-    status: Mapped[ObservationStatus] = mapped_column(String(24), default=ObservationStatus.final)
+    status: Mapped[ObservationStatus] = mapped_column(str_enum(ObservationStatus, 24), default=ObservationStatus.final)
     effective_at: Mapped[datetime]
     value_num: Mapped[float | None]
     value_text: Mapped[str | None] = mapped_column(String(300))

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from careloop.models.base import Base, IntPK, PublicId, Timestamps
+from careloop.models.base import str_enum, Base, IntPK, PublicId, Timestamps
 
 
 class AdministrativeGender(StrEnum):
@@ -42,7 +42,7 @@ class Patient(IntPK, PublicId, Timestamps, Base):
     family_norm: Mapped[str] = mapped_column(String(100))
     given_norm: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date]
-    gender: Mapped[AdministrativeGender] = mapped_column(String(16))
+    gender: Mapped[AdministrativeGender] = mapped_column(str_enum(AdministrativeGender, 16))
     preferred_language: Mapped[str] = mapped_column(String(16), default="en")  # BCP-47
     interpreter_needed: Mapped[bool] = mapped_column(default=False)
     phone: Mapped[str | None] = mapped_column(String(40))
@@ -51,7 +51,7 @@ class Patient(IntPK, PublicId, Timestamps, Base):
     city: Mapped[str | None] = mapped_column(String(100))
     state: Mapped[str | None] = mapped_column(String(40))
     postal_code: Mapped[str | None] = mapped_column(String(20))
-    contact_method: Mapped[ContactMethod] = mapped_column(String(16), default=ContactMethod.phone)
+    contact_method: Mapped[ContactMethod] = mapped_column(str_enum(ContactMethod, 16), default=ContactMethod.phone)
     contact_notes: Mapped[str | None] = mapped_column(String(500))  # e.g. "mornings; daughter translates"
     deceased_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from careloop.models.base import Base, IntPK, PublicId
+from careloop.models.base import str_enum, Base, IntPK, PublicId
 from careloop.models.patient import Patient
 from careloop.models.user import Team, User
 
@@ -56,13 +56,13 @@ class Task(IntPK, PublicId, Base):
     type: Mapped[str] = mapped_column(String(40))  # careloop.tasks.schemas.TaskType
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[TaskStatus] = mapped_column(String(24))
+    status: Mapped[TaskStatus] = mapped_column(str_enum(TaskStatus, 24))
     # The status an on-hold task resumes to (FHIR: suspended tasks resume where they were).
-    resume_status: Mapped[TaskStatus | None] = mapped_column(String(24))
+    resume_status: Mapped[TaskStatus | None] = mapped_column(str_enum(TaskStatus, 24))
     status_reason: Mapped[str | None] = mapped_column(String(500))
     business_status: Mapped[str | None] = mapped_column(String(64))
     intent: Mapped[str] = mapped_column(String(24), default="order")
-    priority: Mapped[TaskPriority] = mapped_column(String(8), default=TaskPriority.routine)
+    priority: Mapped[TaskPriority] = mapped_column(str_enum(TaskPriority, 8), default=TaskPriority.routine)
     priority_rank: Mapped[int] = mapped_column(Integer, default=0)  # PRIORITY_RANK, for sorting in SQL
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))

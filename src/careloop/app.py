@@ -1,0 +1,73 @@
+"""create_app(): the FastAPI composition root for the JSON API, the web UI and (later) FHIR."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from careloop import __version__, db
+from careloop.auth.api import router as auth_router
+from careloop.careteams.api import router as careteams_router
+from careloop.config import get_settings
+from careloop.http import errors
+from careloop.patients.api import router as patients_router
+from careloop.tasks.api import router as tasks_router
+from careloop.users.api import router as users_router
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for domain in (auth_router, patients_router, careteams_router, tasks_router, users_router):
+        router.include_router(domain)
+    return router
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="careloop",
+        version=__version__,
+        description="Care coordination API: panels, patients, care teams, tasks and worklists. "
+        "Authenticate with 'Authorization: Bearer <token>' (create one at POST /api/v1/auth/tokens).",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.include_router(api_router())
+    _mount_assets(app)
+    _add_docs_and_health(app)
+    errors.install(app)
+    return app
+
+
+# Front-end packages installed from npm at install time (package.json), served locally, never from a CDN.
+NPM_ASSETS = {"htmx": "htmx.org/dist", "pico": "@picocss/pico/css", "swagger-ui": "swagger-ui-dist"}
+
+
+def _mount_assets(app: FastAPI) -> None:
+    node_modules = get_settings().assets_dir
+    for name, folder in NPM_ASSETS.items():
+        path = node_modules / folder
+        if path.is_dir():
+            app.mount(f"/assets/{name}", StaticFiles(directory=path), name=f"assets-{name}")
+
+
+def _add_docs_and_health(app: FastAPI) -> None:
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json", title="careloop API",
+            swagger_js_url="/assets/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/assets/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/assets/swagger-ui/favicon-32x32.png",
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        with db.engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}

@@ -1,0 +1,58 @@
+"""Request dependencies: the unit of work that commits at the end of a request, and the acting user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from careloop import db
+from careloop.access import Actor
+from careloop.auth import service as auth
+from careloop.errors import Forbidden, NotAuthenticated
+
+SESSION_COOKIE = "careloop_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def db_session() -> Iterator[Session]:
+    """The request is the unit of work: it commits if the endpoint returns, rolls back if it raises."""
+    with db.unit_of_work() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def api_actor(request: Request, session: DbSession) -> Actor:
+    """API clients send a bearer token; a signed-in browser may use its session cookie plus the CSRF header."""
+    token = _bearer(request)
+    if token is not None:
+        user = auth.resolve_api_token(session, token)
+        if user is None:
+            raise NotAuthenticated("The bearer token is unknown, revoked or expired.")
+        return auth.actor_for(session, user, channel="api", source_ip=client_ip(request))
+    cookie = request.cookies.get(SESSION_COOKIE)
+    resolved = auth.resolve_session(session, cookie) if cookie else None
+    if resolved is None:
+        raise NotAuthenticated("Sign in, or send 'Authorization: Bearer <token>'.")
+    user, web_session = resolved
+    if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != web_session.csrf_token:
+        raise Forbidden(f"A browser request that changes data must carry the {CSRF_HEADER} header.")
+    return auth.actor_for(session, user, channel="api", source_ip=client_ip(request))
+
+
+ApiActor = Annotated[Actor, Depends(api_actor)]

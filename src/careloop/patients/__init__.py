@@ -1,0 +1,1 @@
+"""Patients: the panel, the patient page, demographics and identifiers."""

@@ -1,0 +1,155 @@
+"""Patient queries. Lists take the caller's visible-patient subquery so nothing outside it can show."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from careloop.errors import NotFound
+from careloop.models import (
+    Condition,
+    Encounter,
+    EncounterStatus,
+    MedicationRequest,
+    MedicationRequestStatus,
+    Observation,
+    Patient,
+    PatientIdentifier,
+    Task,
+)
+from careloop.models.condition import ACTIVE_CLINICAL_STATUSES
+from careloop.tasks.workflow import ACTIVE_STATUSES
+
+MRN_SYSTEM = "urn:careloop:mrn"
+
+
+def get_or_raise(session: Session, public_id: UUID) -> Patient:
+    patient = session.scalar(select(Patient).where(Patient.public_id == public_id))
+    if patient is None:
+        raise NotFound(f"No patient {public_id}.")
+    return patient
+
+
+def get_with_identifiers(session: Session, public_id: UUID) -> Patient:
+    query = select(Patient).where(Patient.public_id == public_id).options(selectinload(Patient.identifiers))
+    patient = session.scalar(query)
+    if patient is None:
+        raise NotFound(f"No patient {public_id}.")
+    return patient
+
+
+def panel_query(visible: Select[tuple[int]], *, q: str | None, identifier: str | None,
+                birth_date: date | None) -> Select[tuple[Patient]]:
+    query = select(Patient).where(Patient.id.in_(visible))
+    if q:
+        query = query.where(_name_matches(q))
+    if identifier:
+        query = query.where(Patient.id.in_(select(PatientIdentifier.patient_id).where(
+            PatientIdentifier.value == identifier)))
+    if birth_date:
+        query = query.where(Patient.birth_date == birth_date)
+    return query
+
+
+def _name_matches(q: str) -> Any:
+    """'riv' matches family or given name prefixes; 'rivera, an' matches family then given."""
+    if "," in q:
+        family, given = (part.strip().lower() for part in q.split(",", 1))
+        return and_(Patient.family_norm.startswith(family, autoescape=True),
+                    Patient.given_norm.startswith(given, autoescape=True))
+    term = q.lower()
+    return or_(Patient.family_norm.startswith(term, autoescape=True),
+               Patient.given_norm.startswith(term, autoescape=True))
+
+
+def count(session: Session, query: Select[tuple[Patient]]) -> int:
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def mrns(session: Session, patient_ids: Sequence[int]) -> dict[int, str]:
+    rows = session.execute(select(PatientIdentifier.patient_id, PatientIdentifier.value).where(
+        PatientIdentifier.patient_id.in_(patient_ids), PatientIdentifier.system == MRN_SYSTEM))
+    return {pid: value for pid, value in rows}
+
+
+def task_counts(session: Session, patient_ids: Sequence[int], now: datetime) -> dict[int, tuple[int, int]]:
+    """(open, overdue) per patient, in one grouped query."""
+    overdue = func.sum(case((Task.due_at < now, 1), else_=0))
+    rows = session.execute(
+        select(Task.patient_id, func.count(), overdue)
+        .where(Task.patient_id.in_(patient_ids), Task.status.in_(ACTIVE_STATUSES))
+        .group_by(Task.patient_id)
+    )
+    return {pid: (int(n), int(late or 0)) for pid, n, late in rows}
+
+
+def active_condition_names(session: Session, patient_ids: Sequence[int]) -> dict[int, list[str]]:
+    rows = session.execute(
+        select(Condition.patient_id, Condition.display)
+        .where(Condition.patient_id.in_(patient_ids), Condition.clinical_status.in_(ACTIVE_CLINICAL_STATUSES),
+               Condition.category != "encounter-diagnosis")
+        .order_by(Condition.patient_id, Condition.display)
+    )
+    names: dict[int, list[str]] = defaultdict(list)
+    for pid, display in rows:
+        if display not in names[pid]:
+            names[pid].append(display)
+    return names
+
+
+def last_and_next_encounters(
+    session: Session, patient_ids: Sequence[int], now: datetime
+) -> tuple[dict[int, Encounter], dict[int, Encounter]]:
+    last_start = (select(Encounter.patient_id, func.max(Encounter.period_start).label("at"))
+                  .where(Encounter.patient_id.in_(patient_ids), Encounter.period_start <= now,
+                         Encounter.status != EncounterStatus.entered_in_error)
+                  .group_by(Encounter.patient_id).subquery())
+    next_start = (select(Encounter.patient_id, func.min(Encounter.period_start).label("at"))
+                  .where(Encounter.patient_id.in_(patient_ids), Encounter.period_start > now,
+                         Encounter.status == EncounterStatus.planned)
+                  .group_by(Encounter.patient_id).subquery())
+    return _encounters_at(session, last_start), _encounters_at(session, next_start)
+
+
+def _encounters_at(session: Session, starts: Any) -> dict[int, Encounter]:
+    query = select(Encounter).join(
+        starts, and_(Encounter.patient_id == starts.c.patient_id, Encounter.period_start == starts.c.at))
+    return {e.patient_id: e for e in session.scalars(query)}
+
+
+def active_conditions(session: Session, patient_id: int) -> Sequence[Condition]:
+    return session.scalars(
+        select(Condition)
+        .where(Condition.patient_id == patient_id, Condition.clinical_status.in_(ACTIVE_CLINICAL_STATUSES),
+               Condition.category != "encounter-diagnosis")
+        .order_by(Condition.onset_date.desc(), Condition.id)
+    ).all()
+
+
+def active_medications(session: Session, patient_id: int) -> Sequence[MedicationRequest]:
+    return session.scalars(
+        select(MedicationRequest)
+        .where(MedicationRequest.patient_id == patient_id,
+               MedicationRequest.status.in_([MedicationRequestStatus.active, MedicationRequestStatus.on_hold]))
+        .order_by(MedicationRequest.display)
+    ).all()
+
+
+def recent_encounters(session: Session, patient_id: int, limit: int = 15) -> Sequence[Encounter]:
+    return session.scalars(
+        select(Encounter).where(Encounter.patient_id == patient_id)
+        .order_by(Encounter.period_start.desc()).limit(limit)
+    ).all()
+
+
+def recent_observations(session: Session, patient_id: int, limit: int = 40) -> Sequence[Observation]:
+    return session.scalars(
+        select(Observation).where(Observation.patient_id == patient_id)
+        .order_by(Observation.effective_at.desc(), Observation.code).limit(limit)
+    ).all()

@@ -1,0 +1,114 @@
+"""Task and worklist JSON routes (thin: parse, call the service, shape the answer)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, status
+
+from careloop.http.deps import ApiActor, DbSession
+from careloop.models import Task, TaskStatus
+from careloop.tasks import service
+from careloop.tasks.schemas import (
+    DueWindow,
+    PersonRef,
+    TaskActionIn,
+    TaskCreate,
+    TaskEventOut,
+    TaskOut,
+    TaskPage,
+    TaskType,
+    TaskUpdate,
+    WorklistFilter,
+)
+from careloop.tasks.workflow import ACTIONS, allowed_actions
+
+from careloop.clock import utcnow
+
+router = APIRouter(tags=["tasks"])
+
+
+def task_out(task: Task, now: datetime | None = None) -> TaskOut:
+    now = now or utcnow()
+    return TaskOut(
+        id=task.public_id, version=task.version,
+        patient=PersonRef(id=task.patient.public_id, name=task.patient.display_name),
+        type=task.type, title=task.title, description=task.description, status=task.status,
+        status_reason=task.status_reason, priority=task.priority,
+        owner_user=PersonRef(id=task.owner_user.public_id, name=task.owner_user.display_name)
+        if task.owner_user else None,
+        owner_team=PersonRef(id=task.owner_team.public_id, name=task.owner_team.name) if task.owner_team else None,
+        owner_role=task.owner_role, due_at=task.due_at, overdue=service.is_overdue(task, now),
+        authored_on=task.authored_on, last_modified=task.last_modified, completed_at=task.completed_at,
+        allowed_actions=["claim", *(a.name for a in allowed_actions(task.status))],
+    )
+
+
+@router.get("/worklist", response_model=TaskPage, summary="My worklist")
+def my_worklist(
+    session: DbSession,
+    actor: ApiActor,
+    status_: Annotated[list[TaskStatus] | None, Query(alias="status")] = None,
+    patient: UUID | None = None,
+    patient_name: Annotated[str | None, Query(max_length=100)] = None,
+    type: TaskType | None = None,  # noqa: A002 - the public parameter name
+    due: DueWindow = DueWindow.all,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 25,
+) -> TaskPage:
+    """Tasks assigned to me, to my teams and to my care-team roles, soonest due and most urgent first."""
+    filters = WorklistFilter(status=status_, patient_id=patient, patient_name=patient_name, type=type, due=due,
+                             page=page, size=size)
+    tasks, total = service.worklist(session, actor, filters)
+    now = utcnow()
+    return TaskPage(items=[task_out(t, now) for t in tasks], total=total, page=page, size=size)
+
+
+@router.post("/patients/{patient_id}/tasks", response_model=TaskOut, status_code=status.HTTP_201_CREATED)
+def create_task(patient_id: UUID, body: TaskCreate, session: DbSession, actor: ApiActor) -> TaskOut:
+    return task_out(service.create_task(session, actor, patient_id, body))
+
+
+@router.get("/tasks/{task_id}", response_model=TaskOut)
+def read_task(task_id: UUID, session: DbSession, actor: ApiActor) -> TaskOut:
+    return task_out(service.get_task(session, actor, task_id))
+
+
+@router.get("/tasks/{task_id}/history", response_model=list[TaskEventOut])
+def task_history(task_id: UUID, session: DbSession, actor: ApiActor) -> list[TaskEventOut]:
+    _, events = service.task_history(session, actor, task_id)
+    return [TaskEventOut(at=e.at, actor=e.actor.display_name if e.actor else "system", action=e.action,
+                         from_status=e.from_status, to_status=e.to_status, note=e.note) for e in events]
+
+
+def _version(body_version: int, if_match: str | None) -> int:
+    """An If-Match header (W/"3" or "3") wins over the body's version."""
+    if if_match:
+        digits = if_match.removeprefix("W/").strip('"')
+        if digits.isdigit():
+            return int(digits)
+    return body_version
+
+
+@router.patch("/tasks/{task_id}", response_model=TaskOut)
+def update_task(task_id: UUID, body: TaskUpdate, session: DbSession, actor: ApiActor,
+                if_match: Annotated[str | None, Header()] = None) -> TaskOut:
+    body.version = _version(body.version, if_match)
+    return task_out(service.update_task(session, actor, task_id, body))
+
+
+@router.post("/tasks/{task_id}/claim", response_model=TaskOut)
+def claim_task(task_id: UUID, body: TaskActionIn, session: DbSession, actor: ApiActor,
+               if_match: Annotated[str | None, Header()] = None) -> TaskOut:
+    return task_out(service.claim(session, actor, task_id, _version(body.version, if_match)))
+
+
+@router.post("/tasks/{task_id}/{action}", response_model=TaskOut,
+             description="Move the task through its workflow. Actions: " + ", ".join(ACTIONS))
+def act_on_task(task_id: UUID, action: str, body: TaskActionIn, session: DbSession, actor: ApiActor,
+                if_match: Annotated[str | None, Header()] = None) -> TaskOut:
+    task = service.transition(session, actor, task_id, action, version=_version(body.version, if_match),
+                              note=body.note)
+    return task_out(task)

@@ -1,0 +1,98 @@
+"""Task queries, including the worklist: what is mine, my teams', and my roles' on my patients."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from careloop.access import Actor, visible_patient_ids
+from careloop.errors import NotFound
+from careloop.models import CareTeamMember, Patient, Task, TaskEvent
+from careloop.tasks.schemas import DueWindow, WorklistFilter
+from careloop.tasks.workflow import ACTIVE_STATUSES, OPEN_STATUSES
+
+_WITH_PEOPLE = (joinedload(Task.patient), joinedload(Task.owner_user), joinedload(Task.owner_team))
+
+
+def get_or_raise(session: Session, public_id: UUID) -> Task:
+    task = session.scalar(select(Task).where(Task.public_id == public_id).options(*_WITH_PEOPLE))
+    if task is None:
+        raise NotFound(f"No task {public_id}.")
+    return task
+
+
+def history(session: Session, task_id: int) -> Sequence[TaskEvent]:
+    return session.scalars(
+        select(TaskEvent).where(TaskEvent.task_id == task_id).options(joinedload(TaskEvent.actor))
+        .order_by(TaskEvent.id)
+    ).all()
+
+
+def for_patient(session: Session, patient_id: int, *, open_only: bool, limit: int = 200) -> Sequence[Task]:
+    status_filter = Task.status.in_(OPEN_STATUSES) if open_only else Task.status.not_in(OPEN_STATUSES)
+    order = (Task.due_at.is_(None), Task.due_at, Task.priority_rank.desc()) if open_only else (
+        Task.last_modified.desc(),)
+    return session.scalars(
+        select(Task).where(Task.patient_id == patient_id, status_filter)
+        .options(*_WITH_PEOPLE).order_by(*order).limit(limit)
+    ).unique().all()
+
+
+def _mine(actor: Actor) -> Any:
+    """Assigned to me; or queued to one of my teams; or queued to a role I hold on that patient's team."""
+    holds_role = exists().where(
+        CareTeamMember.patient_id == Task.patient_id,
+        CareTeamMember.period_end.is_(None),
+        CareTeamMember.role == Task.owner_role,
+        or_(CareTeamMember.user_id == actor.user_id, CareTeamMember.team_id.in_(actor.team_ids)),
+    )
+    queued = and_(Task.owner_user_id.is_(None), or_(Task.owner_team_id.in_(actor.team_ids),
+                                                     and_(Task.owner_role.is_not(None), holds_role)))
+    return or_(Task.owner_user_id == actor.user_id, queued)
+
+
+def worklist_query(actor: Actor, filters: WorklistFilter, now: datetime) -> Select[tuple[Task]]:
+    query = select(Task).where(_mine(actor), Task.patient_id.in_(visible_patient_ids(actor)))
+    query = query.where(Task.status.in_(filters.status or ACTIVE_STATUSES))
+    if filters.patient_id is not None:
+        query = query.where(Task.patient_id == select(Patient.id).where(
+            Patient.public_id == filters.patient_id).scalar_subquery())
+    if filters.patient_name:
+        term = filters.patient_name.strip().lower()
+        query = query.where(Task.patient_id.in_(select(Patient.id).where(or_(
+            Patient.family_norm.startswith(term, autoescape=True),
+            Patient.given_norm.startswith(term, autoescape=True)))))
+    if filters.type is not None:
+        query = query.where(Task.type == filters.type)
+    return query.where(*_due_window(filters.due, now))
+
+
+def _due_window(window: DueWindow, now: datetime) -> list[Any]:
+    end_of_day = now.replace(hour=23, minute=59, second=59, microsecond=999999)
+    match window:
+        case DueWindow.overdue:
+            return [Task.due_at < now]
+        case DueWindow.today:
+            return [Task.due_at <= end_of_day]
+        case DueWindow.week:
+            return [Task.due_at <= end_of_day + timedelta(days=7)]
+        case DueWindow.none:
+            return [Task.due_at.is_(None)]
+        case _:
+            return []
+
+
+def worklist_page(session: Session, query: Select[tuple[Task]], *, page: int, size: int) -> Sequence[Task]:
+    ordered = query.order_by(Task.due_at.is_(None), Task.due_at, Task.priority_rank.desc(), Task.id)
+    return session.scalars(
+        ordered.options(*_WITH_PEOPLE).offset((page - 1) * size).limit(size)
+    ).unique().all()
+
+
+def count(session: Session, query: Select[tuple[Task]]) -> int:
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0

@@ -1,0 +1,164 @@
+"""Task use cases: create, edit, move through the workflow, and the worklist."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from careloop import access, audit
+from careloop.access import Actor, Permission
+from careloop.careteams import repository as careteam_repo
+from careloop.clock import utcnow
+from careloop.errors import Conflict, InvalidInput
+from careloop.models import PRIORITY_RANK, Patient, Task, TaskEvent, TaskStatus
+from careloop.patients import repository as patients_repo
+from careloop.tasks import repository as repo
+from careloop.tasks.schemas import TaskCreate, TaskOwnerIn, TaskUpdate, WorklistFilter
+from careloop.tasks.workflow import ACTIONS, ACTIVE_STATUSES, OPEN_STATUSES, target_status
+from careloop.users import repository as users_repo
+
+
+def create_task(session: Session, actor: Actor, patient_id: UUID, data: TaskCreate) -> Task:
+    patient = patients_repo.get_or_raise(session, patient_id)
+    access.require(session, actor, Permission.task_write, patient, action="task.create")
+    now = utcnow()
+    task = Task(patient_id=patient.id, patient=patient, type=data.type, title=data.title,
+                description=data.description, priority=data.priority, priority_rank=PRIORITY_RANK[data.priority],
+                due_at=data.due_at, requester_id=actor.user_id, authored_on=now, last_modified=now,
+                status=TaskStatus.ready)
+    _assign(session, task, patient, data.owner)
+    # Owned by a person, it is ready to do; queued to a team or role, someone must first accept it.
+    task.status = TaskStatus.ready if task.owner_user_id is not None else TaskStatus.requested
+    session.add(task)
+    session.flush()
+    _log(session, task, actor, "created", None, task.status, None, now)
+    return task
+
+
+def _assign(session: Session, task: Task, patient: Patient, owner: TaskOwnerIn) -> None:
+    task.owner_user_id = task.owner_team_id = task.owner_role = None
+    task.owner_user = task.owner_team = None
+    if owner.user_id is not None:
+        user = users_repo.get_active_or_raise(session, owner.user_id)
+        if not careteam_repo.user_reaches_patient(session, user.id, patient.id):
+            raise InvalidInput(f"{user.display_name} is not on this patient's care team; add them first.")
+        task.owner_user_id, task.owner_user = user.id, user
+    elif owner.team_id is not None:
+        team = users_repo.get_team_or_raise(session, owner.team_id)
+        if not careteam_repo.team_on_care_team(session, team.id, patient.id):
+            raise InvalidInput(f"The team {team.name} is not on this patient's care team; add it first.")
+        task.owner_team_id, task.owner_team = team.id, team
+    else:
+        task.owner_role = owner.role
+
+
+def get_task(session: Session, actor: Actor, task_id: UUID) -> Task:
+    task = repo.get_or_raise(session, task_id)
+    access.require(session, actor, Permission.task_read, task.patient, action="task.read", entity_type="task",
+                   entity_id=str(task.public_id))
+    return task
+
+
+def task_history(session: Session, actor: Actor, task_id: UUID) -> tuple[Task, Sequence[TaskEvent]]:
+    task = get_task(session, actor, task_id)
+    return task, repo.history(session, task.id)
+
+
+def update_task(session: Session, actor: Actor, task_id: UUID, data: TaskUpdate) -> Task:
+    task = _writable(session, actor, task_id, data.version, action="task.update")
+    if task.status not in OPEN_STATUSES:
+        raise Conflict(f"This task is {task.status}; only open tasks can be edited.")
+    fields = data.model_dump(exclude_unset=True, exclude={"version", "note", "owner"})
+    for name, value in fields.items():
+        if name in ("title", "priority") and value is None:
+            raise InvalidInput(f"{name} cannot be empty.")
+        setattr(task, name, value)
+    if data.priority is not None:
+        task.priority_rank = PRIORITY_RANK[data.priority]
+    action = "updated"
+    if data.owner is not None:
+        _assign(session, task, task.patient, data.owner)
+        action = "reassigned"
+    return _save(session, task, actor, action, task.status, task.status, data.note)
+
+
+def claim(session: Session, actor: Actor, task_id: UUID, version: int) -> Task:
+    """Take a task queued to my team or role (or someone else's) as my own."""
+    task = _writable(session, actor, task_id, version, action="task.claim")
+    if task.status not in OPEN_STATUSES:
+        raise Conflict(f"This task is {task.status}; only open tasks can be claimed.")
+    if task.owner_user_id == actor.user_id:
+        raise Conflict("This task is already yours.")
+    before = task.status
+    task.owner_user_id, task.owner_team_id, task.owner_role = actor.user_id, None, None
+    if task.status in (TaskStatus.requested, TaskStatus.received):
+        task.status = TaskStatus.accepted
+    elif task.status is TaskStatus.draft:
+        task.status = TaskStatus.ready
+    return _save(session, task, actor, "claimed", before, task.status, None)
+
+
+def transition(session: Session, actor: Actor, task_id: UUID, action_name: str, *, version: int,
+               note: str | None = None) -> Task:
+    action = ACTIONS.get(action_name)
+    if action is None:
+        raise InvalidInput(f"Unknown action {action_name!r}; one of: {', '.join(ACTIONS)}.")
+    task = _writable(session, actor, task_id, version, action=f"task.{action.name}")
+    if task.status not in action.sources:
+        raise Conflict(f"Cannot {action.label.lower()} a task that is {task.status}.")
+    if action.needs_reason and not (note and note.strip()):
+        raise InvalidInput(f"Say why: '{action.label}' needs a reason.")
+    before = task.status
+    task.status = target_status(action, task.status, task.resume_status)
+    task.resume_status = before if task.status is TaskStatus.on_hold else None
+    task.status_reason = note if action.needs_reason else task.status_reason
+    if task.status is TaskStatus.completed:
+        task.completed_at = utcnow()
+    return _save(session, task, actor, action.name, before, task.status, note)
+
+
+def _writable(session: Session, actor: Actor, task_id: UUID, version: int, *, action: str) -> Task:
+    task = repo.get_or_raise(session, task_id)
+    access.require(session, actor, Permission.task_write, task.patient, action=action, entity_type="task",
+                   entity_id=str(task.public_id))
+    if task.version != version:
+        raise Conflict(f"This task was changed by someone else since you opened it (you have version {version}, "
+                       f"it is now version {task.version}). Reload it and try again.",
+                       details={"current_version": task.version})
+    return task
+
+
+def _save(session: Session, task: Task, actor: Actor, action: str, before: TaskStatus, after: TaskStatus,
+          note: str | None) -> Task:
+    now = utcnow()
+    task.last_modified = now
+    _log(session, task, actor, action, before, after, note, now)
+    try:
+        session.flush()  # the version check runs here: a concurrent writer makes this UPDATE match no row
+    except StaleDataError as exc:
+        raise Conflict("This task was changed by someone else at the same moment. Reload it and try again.") from exc
+    return task
+
+
+def _log(session: Session, task: Task, actor: Actor, action: str, before: TaskStatus | None, after: TaskStatus,
+         note: str | None, at: datetime) -> None:
+    # The audit row was written by the access check; the task's own history says what changed.
+    session.add(TaskEvent(task_id=task.id, at=at, actor_id=actor.user_id, action=action,
+                          from_status=before.value if before else None, to_status=after.value, note=note))
+
+
+def worklist(session: Session, actor: Actor, filters: WorklistFilter) -> tuple[Sequence[Task], int]:
+    access.require_permission(session, actor, Permission.task_read, action="worklist.view")
+    query = repo.worklist_query(actor, filters, utcnow())
+    total = repo.count(session, query)
+    tasks = repo.worklist_page(session, query, page=filters.page, size=filters.size)
+    audit.record_list(session, actor, "worklist.view", [t.patient_id for t in tasks])
+    return tasks, total
+
+
+def is_overdue(task: Task, now: datetime) -> bool:
+    return task.due_at is not None and task.due_at < now and task.status in ACTIVE_STATUSES

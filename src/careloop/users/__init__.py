@@ -1,0 +1,1 @@
+"""Staff accounts and teams, managed by administrators."""
