@@ -5,10 +5,14 @@ from __future__ import annotations
 import typer
 
 from careloop import migrate
+from careloop.auth import cli as auth_cli
+from careloop.users import cli as users_cli
 
 app = typer.Typer(no_args_is_help=True, help="careloop: care coordination platform.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
+app.add_typer(users_cli.app, name="user")
+app.add_typer(auth_cli.app, name="token")
 
 
 @db_app.command("upgrade")
@@ -16,6 +20,19 @@ def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision to 
     """Apply migrations to the database named by CARELOOP_DATABASE_URL."""
     migrate.upgrade(revision)
     typer.echo(f"database upgraded to {revision}")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, min=1, max=65535),
+    workers: int = typer.Option(1, min=1, max=64, help="API processes (use several on PostgreSQL)"),
+) -> None:
+    """Serve the web app and the JSON API (run `careloop worker` beside it for background work)."""
+    import uvicorn
+
+    uvicorn.run("careloop.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", access_log=False)
 
 
 def main() -> None:

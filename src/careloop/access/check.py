@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from careloop import audit
@@ -14,7 +14,7 @@ from careloop.models.careteam import CareTeamMember
 from careloop.models.patient import Patient
 
 
-def _membership_clause(actor: Actor):  # type: ignore[no-untyped-def]  # a SQL expression
+def _membership_clause(actor: Actor) -> ColumnElement[bool]:
     by_user = CareTeamMember.user_id == actor.user_id
     if actor.team_ids:
         return or_(by_user, CareTeamMember.team_id.in_(actor.team_ids))

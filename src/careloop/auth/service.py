@@ -122,7 +122,8 @@ def resolve_api_token(session: Session, token: str) -> User | None:
     ).one_or_none()
     if row is None:
         return None
-    record, user = row
+    record: ApiToken = row[0]
+    user: User = row[1]
     if record.expires_at is not None and record.expires_at <= now:
         return None
     if record.last_used_at is None or now - record.last_used_at > _TOUCH_EVERY:

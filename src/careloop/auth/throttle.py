@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from careloop.config import get_settings
@@ -24,14 +24,14 @@ def check(session: Session, username: str, source_ip: str, now: datetime) -> Non
         raise TooManyAttempts(f"Too many failed sign-ins. Try again in {wait} seconds.", retry_after=wait)
 
 
-def _wait_seconds(session: Session, who: object, now: datetime, *, per_address: bool = False) -> int:
+def _wait_seconds(session: Session, who: ColumnElement[bool], now: datetime, *, per_address: bool = False) -> int:
     settings = get_settings()
     since = now - timedelta(minutes=settings.login_window_minutes)
-    last_success = session.scalar(select(func.max(LoginAttempt.at)).where(who, LoginAttempt.succeeded))  # type: ignore[arg-type]
+    last_success = session.scalar(select(func.max(LoginAttempt.at)).where(who, LoginAttempt.succeeded))
     if last_success is not None and last_success > since:
         since = last_success
     failures, last_failure = session.execute(
-        select(func.count(), func.max(LoginAttempt.at)).where(who, ~LoginAttempt.succeeded, LoginAttempt.at > since)  # type: ignore[arg-type]
+        select(func.count(), func.max(LoginAttempt.at)).where(who, ~LoginAttempt.succeeded, LoginAttempt.at > since)
     ).one()
     # An address may serve a whole clinic behind one NAT, so it gets more room than an account.
     free = settings.login_free_failures * (4 if per_address else 1)

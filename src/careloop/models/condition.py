@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from careloop.models.base import str_enum, Base, IntPK, PublicId
+from careloop.models.base import Base, IntPK, PublicId, str_enum
 
 
 class ConditionClinicalStatus(StrEnum):
@@ -51,7 +51,9 @@ class Condition(IntPK, PublicId, Base):
     display: Mapped[str] = mapped_column(String(300))
     # The ICD-10-CM code whatever the source system, where one is known, so ICD-based scores can use it.
     icd10: Mapped[str | None] = mapped_column(String(16))
-    category: Mapped[ConditionCategory] = mapped_column(str_enum(ConditionCategory, 32), default=ConditionCategory.problem_list_item)
+    category: Mapped[ConditionCategory] = mapped_column(
+        str_enum(ConditionCategory, 32), default=ConditionCategory.problem_list_item
+    )
     clinical_status: Mapped[ConditionClinicalStatus] = mapped_column(str_enum(ConditionClinicalStatus, 16))
     verification_status: Mapped[str] = mapped_column(String(24), default="confirmed")
     onset_date: Mapped[date | None]
