@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
-
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Enum, Integer, MetaData, TypeDecorator, Uuid
 from sqlalchemy.engine import Dialect

@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from careloop.models.base import str_enum, Base, IntPK, PublicId
+from careloop.models.base import Base, IntPK, PublicId, str_enum
 from careloop.models.patient import Patient
 from careloop.models.user import Team, User
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from careloop.models.base import str_enum, Base, IntPK
+from careloop.models.base import Base, IntPK, str_enum
 
 
 class JobStatus(StrEnum):

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from careloop.models.base import str_enum, Base, IntPK, PublicId
+from careloop.models.base import Base, IntPK, PublicId, str_enum
 
 
 class ObservationStatus(StrEnum):

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from careloop.models.base import str_enum, Base, IntPK, PublicId, Timestamps
+from careloop.models.base import Base, IntPK, PublicId, Timestamps, str_enum
 
 
 class AdministrativeGender(StrEnum):

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from careloop.models.base import str_enum, Base, IntPK, PublicId
+from careloop.models.base import Base, IntPK, PublicId, str_enum
 from careloop.models.patient import Patient
 from careloop.models.user import Team, User
 

@@ -13,7 +13,15 @@ from careloop import access, audit
 from careloop.access import Actor, Permission
 from careloop.careteams import repository as careteam_repo
 from careloop.clock import utcnow
-from careloop.models import CareTeamMember, Condition, Encounter, MedicationRequest, Observation, Patient, Task
+from careloop.models import (
+    CareTeamMember,
+    Condition,
+    Encounter,
+    MedicationRequest,
+    Observation,
+    Patient,
+    Task,
+)
 from careloop.patients import repository as repo
 from careloop.patients.schemas import EncounterBrief, PanelFilter, PanelPage, PanelRow, PatientContactUpdate
 from careloop.tasks import repository as tasks_repo

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, status
 
+from careloop.clock import utcnow
 from careloop.http.deps import ApiActor, DbSession
 from careloop.models import Task, TaskStatus
 from careloop.tasks import service
@@ -24,8 +25,6 @@ from careloop.tasks.schemas import (
     WorklistFilter,
 )
 from careloop.tasks.workflow import ACTIONS, allowed_actions
-
-from careloop.clock import utcnow
 
 router = APIRouter(tags=["tasks"])
 
@@ -53,7 +52,7 @@ def my_worklist(
     status_: Annotated[list[TaskStatus] | None, Query(alias="status")] = None,
     patient: UUID | None = None,
     patient_name: Annotated[str | None, Query(max_length=100)] = None,
-    type: TaskType | None = None,  # noqa: A002 - the public parameter name
+    type: TaskType | None = None,
     due: DueWindow = DueWindow.all,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 25,

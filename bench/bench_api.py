@@ -1,0 +1,155 @@
+"""API load benchmark: the worklist and patient-record endpoints under concurrent clients.
+
+Seeds a population, starts `careloop serve` with N processes, and drives it with wrk (a C load generator,
+Debian's package) from 127.0.0.1 only. The peer measured in the same run is the same server's bare
+/healthz route (framework + one SELECT 1): the ratio says how much of the framework's ceiling our real
+endpoints keep.
+
+    .venv/bin/python -m bench.bench_api --patients 100000 --backend sqlite
+    .venv/bin/python -m bench.bench_api --patients 100000 --backend postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bench._common import RESULTS, fresh_database, print_table
+from careloop import db
+from careloop.access import load_actor, visible_patient_ids
+from careloop.auth import service as auth
+from careloop.models import Patient
+from careloop.synth.generator import seed_population
+from careloop.users import repository as users_repo
+
+WRK_SCRIPT = """
+local paths = {}
+init = function(args)
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+end
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)], {["Authorization"] = "Bearer " .. os.getenv("TOKEN")})
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d errors=%d non2xx=%d p50=%d p95=%d p99=%d duration_us=%d\\n",
+    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50), latency:percentile(95), latency:percentile(99), summary.duration))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def coordinator_token_and_paths(username: str) -> tuple[str, list[str], list[str]]:
+    with db.unit_of_work() as session:
+        user = users_repo.by_username(session, username)
+        assert user is not None, f"the seed made no user {username}"
+        token = auth.create_api_token(session, user, name="load benchmark", days=1).token
+        actor = load_actor(session, user, channel="api")
+        ids = session.scalars(select(Patient.public_id).where(Patient.id.in_(visible_patient_ids(actor)))).all()
+    patients = [f"/api/v1/patients/{pid}" for pid in ids]
+    worklists = ["/api/v1/worklist", "/api/v1/worklist?due=overdue", "/api/v1/worklist?due=week",
+                 "/api/v1/worklist?page=2", "/api/v1/worklist?type=outreach"]
+    return token, worklists, patients
+
+
+def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CARELOOP_DATABASE_URL": url}
+    cmd = [sys.executable, "-m", "uvicorn", "careloop.app:create_app", "--factory", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    server = subprocess.Popen(cmd, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310 - loopback
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit("the server did not start")
+
+
+def run_wrk(port: int, paths: list[str], token: str, *, seconds: int, connections: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        script, path_file = Path(folder) / "bench.lua", Path(folder) / "paths.txt"
+        script.write_text(WRK_SCRIPT)
+        path_file.write_text("\n".join(paths) + "\n")
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
+             f"http://127.0.0.1:{port}", "--", str(path_file)],
+            env={**os.environ, "TOKEN": token}, capture_output=True, text=True, check=True,
+        ).stdout
+    match = re.search(r"RESULT (.*)", out)
+    assert match, out
+    fields = {k: float(v) for k, v in (kv.split("=") for kv in match.group(1).split())}
+    return {"rps": fields["requests"] / (fields["duration_us"] / 1e6), "p50_ms": fields["p50"] / 1000,
+            "p95_ms": fields["p95"] / 1000, "p99_ms": fields["p99"] / 1000,
+            "errors": fields["errors"] + fields["non2xx"], "requests": fields["requests"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--user", default="coordinator", help="the seeded account whose worklist is read")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+
+    with fresh_database(args.backend) as url:
+        started = time.perf_counter()
+        seed_population(db.engine(), patients=args.patients, seed=7)
+        print(f"seeded {args.patients:,} patients on {args.backend} in {time.perf_counter() - started:.1f}s")
+        token, worklists, patients = coordinator_token_and_paths(args.user)
+        db.engine().dispose()
+        port = free_port()
+        server = start_server(url, port, args.workers)
+        try:
+            results = {
+                "healthz (peer: bare framework)": run_wrk(port, ["/healthz"], token, seconds=args.seconds,
+                                                          connections=args.connections),
+                "worklist": run_wrk(port, worklists, token, seconds=args.seconds, connections=args.connections),
+                "patient record": run_wrk(port, patients, token, seconds=args.seconds,
+                                          connections=args.connections),
+            }
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    report(args, results, len(patients))
+
+
+def report(args: argparse.Namespace, results: dict[str, dict[str, float]], panel_size: int) -> None:
+    base = results["healthz (peer: bare framework)"]["rps"]
+    print(f"\n{args.backend}, {args.patients:,} patients, {args.connections} clients, {args.seconds}s each, "
+          f"{args.workers} server processes, panel of {panel_size} patients")
+    print_table(
+        ["endpoint", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "vs healthz"],
+        [[name, f"{r['rps']:.0f}", f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}", f"{r['p99_ms']:.1f}",
+          f"{r['errors']:.0f}", f"{r['rps'] / base:.2f}"] for name, r in results.items()],
+    )
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"api-{args.backend}-{args.patients}.json"
+    out.write_text(json.dumps({"args": vars(args), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
