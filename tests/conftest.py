@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -87,3 +88,30 @@ def personas() -> Personas:
 def shared_data_dir() -> Path | None:
     path = Path(__file__).resolve().parents[2] / "shared" / "data"
     return path if path.is_dir() else None
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    from careloop.app import create_app
+
+    with TestClient(create_app()) as c:
+        yield c
+
+
+BearerFor = Callable[[int], dict[str, str]]
+
+
+@pytest.fixture
+def bearer_for() -> BearerFor:
+    """Authorization headers for a user id, through a real API token."""
+    from careloop.auth import service as auth
+    from careloop.models import User
+
+    def make(user_id: int) -> dict[str, str]:
+        with db.unit_of_work() as s:
+            user = s.get(User, user_id)
+            assert user is not None
+            token = auth.create_api_token(s, user, name="test").token
+        return {"Authorization": f"Bearer {token}"}
+
+    return make

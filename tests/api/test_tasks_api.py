@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from careloop import db
 from careloop.models import Patient, Task, User
-from tests.api.conftest import BearerFor
+from tests.conftest import BearerFor
 from tests.factories import Personas, make_task
 
 

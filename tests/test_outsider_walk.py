@@ -1,0 +1,59 @@
+"""Rule 4 of the architecture: walk every patient-scoped JSON route as an outsider (same role, not on the
+patient's care team) and as an administrator; each must refuse with 403 and reveal nothing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from careloop import db
+from careloop.app import create_app
+from careloop.careteams import repository as careteam_repo
+from careloop.models import Patient, User
+from tests.conftest import BearerFor
+from tests.factories import Personas, make_task
+
+SCOPED_PARAMS = ("patient_id", "task_id", "member_id")
+# A valid body for each kind of write, so the refusal comes from the access check, not from validation.
+BODIES = [
+    ("POST", "/tasks", {"type": "outreach", "title": "x", "owner": {"role": "pharmacist"}}),
+    ("POST", "/care-team", {"role": "pharmacist", "name": "X"}),
+    ("POST", "/end", {"reason": "x"}),
+    ("PATCH", "/contact", {"phone": "555 123 4567"}),
+    ("PATCH", "}", {"version": 1, "title": "changed"}),
+    ("POST", "}", {"version": 1, "note": "x"}),
+    ("POST", "/claim", {"version": 1, "note": "x"}),
+]
+
+
+def body_for(method: str, path: str) -> dict[str, object] | None:
+    return next((body for m, suffix, body in BODIES if m == method and path.endswith(suffix)), None)
+
+
+def patient_scoped_routes() -> list[tuple[str, str]]:
+    """From the OpenAPI description, so a new route is walked the day it is added."""
+    routes = []
+    for path, operations in create_app().openapi()["paths"].items():
+        if any(f"{{{p}}}" in path for p in SCOPED_PARAMS):
+            routes.extend((method.upper(), path) for method in sorted(operations))
+    assert len(routes) >= 10, "the walker found too few routes: did the URL parameters get renamed?"
+    return routes
+
+
+@pytest.mark.parametrize(("method", "path"), patient_scoped_routes())
+@pytest.mark.parametrize("who", ["outsider", "admin"])
+def test_patient_scoped_route_refuses_outsiders(client: TestClient, personas: Personas, bearer_for: BearerFor,
+                                                method: str, path: str, who: str) -> None:
+    with db.unit_of_work() as s:
+        patient = s.get(Patient, personas.patient_id)
+        assert patient is not None
+        task = make_task(s, patient, owner=s.get(User, personas.coordinator_id))
+        member = careteam_repo.active_members(s, patient.id)[0]
+        ids = {"patient_id": patient.public_id, "task_id": task.public_id, "member_id": member.public_id}
+    url = re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), "start")), path)
+    user_id = personas.outsider_id if who == "outsider" else personas.admin_id
+    response = client.request(method, url, json=body_for(method, path), headers=bearer_for(user_id))
+    assert response.status_code == 403, (method, url, response.text)
+    assert "Rivera" not in response.text and "Ana" not in response.text
