@@ -24,6 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from careloop.synth.generator import seed_population
 from sqlalchemy import select
 
 from bench._common import RESULTS, fresh_database, print_table
@@ -31,7 +32,6 @@ from careloop import db
 from careloop.access import load_actor, visible_patient_ids
 from careloop.auth import service as auth
 from careloop.models import Patient
-from careloop.synth.generator import seed_population
 from careloop.users import repository as users_repo
 
 WRK_SCRIPT = """
@@ -77,7 +77,7 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310 - loopback
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
                 return server
         except OSError:
             time.sleep(0.3)

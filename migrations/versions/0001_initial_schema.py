@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 13:45:05.325457
 """
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-import careloop.models.base
 
+import careloop.models.base
 
 revision: str = '0001'
 down_revision: str | None = None
