@@ -9,13 +9,19 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from careloop import __version__, db
+from careloop.auth import web as auth_web
 from careloop.auth.api import router as auth_router
+from careloop.careteams import web as careteams_web
 from careloop.careteams.api import router as careteams_router
 from careloop.config import get_settings
 from careloop.http import errors
+from careloop.patients import web as patients_web
 from careloop.patients.api import router as patients_router
+from careloop.tasks import web as tasks_web
 from careloop.tasks.api import router as tasks_router
 from careloop.users.api import router as users_router
+from careloop.web.errors import render_error
+from careloop.web.templating import STATIC
 
 API_PREFIX = "/api/v1"
 
@@ -38,10 +44,16 @@ def create_app() -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.include_router(api_router())
+    for web_routes in WEB_ROUTERS:
+        app.include_router(web_routes)
     _mount_assets(app)
     _add_docs_and_health(app)
-    errors.install(app)
+    errors.install(app, render_html=render_error)
     return app
+
+
+# The HTML pages: thin routes over the same services as the JSON API, left out of the OpenAPI description.
+WEB_ROUTERS = (auth_web.router, tasks_web.router, patients_web.router, careteams_web.router)
 
 
 # Front-end packages installed from npm at install time (package.json), served locally, never from a CDN.
@@ -54,6 +66,7 @@ def _mount_assets(app: FastAPI) -> None:
         path = node_modules / folder
         if path.is_dir():
             app.mount(f"/assets/{name}", StaticFiles(directory=path), name=f"assets-{name}")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
 def _add_docs_and_health(app: FastAPI) -> None:

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 1.0
     overdue_sweep_minutes: int = 5
     page_size: int = 25
+    # The web UI shows times, and reads the due times people type, in this IANA zone (e.g. America/Chicago).
+    timezone: str = "UTC"
     sql_echo: bool = False
 
 

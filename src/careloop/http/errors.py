@@ -19,7 +19,9 @@ HtmlRenderer = Callable[[Request, int, str, str], Response]
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith(("/api", "/fhir")) and "text/html" in request.headers.get("accept", "")
+    # htmx sends Accept: */* but is always the web UI asking for a piece of a page.
+    browser = "text/html" in request.headers.get("accept", "") or request.headers.get("HX-Request") == "true"
+    return not request.url.path.startswith(("/api", "/fhir")) and browser
 
 
 def _json(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> JSONResponse:
