@@ -19,6 +19,7 @@ from careloop.patients import web as patients_web
 from careloop.patients.api import router as patients_router
 from careloop.tasks import web as tasks_web
 from careloop.tasks.api import router as tasks_router
+from careloop.users import web as users_web
 from careloop.users.api import router as users_router
 from careloop.web.errors import render_error
 from careloop.web.templating import STATIC
@@ -53,7 +54,8 @@ def create_app() -> FastAPI:
 
 
 # The HTML pages: thin routes over the same services as the JSON API, left out of the OpenAPI description.
-WEB_ROUTERS = (auth_web.router, tasks_web.router, patients_web.router, careteams_web.router)
+WEB_ROUTERS = (auth_web.router, tasks_web.router, patients_web.router, careteams_web.router,
+               users_web.router)
 
 
 # Front-end packages installed from npm at install time (package.json), served locally, never from a CDN.

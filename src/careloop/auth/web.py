@@ -13,7 +13,7 @@ from careloop.auth.api import LoginIn, set_session_cookie
 from careloop.errors import NotAuthenticated, TooManyAttempts
 from careloop.http.deps import SESSION_COOKIE, DbSession, client_ip
 from careloop.web import forms
-from careloop.web.context import FormDep, PostedFormDep, redirect, safe_next
+from careloop.web.context import FormDep, PostedFormDep, WebDep, home_for, redirect, safe_next
 from careloop.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,15 +34,17 @@ def _login_page(next_url: str, state: forms.FormState, *, status_code: int = 200
 
 
 @router.get("/")
-def home() -> Response:
-    return redirect("/worklist")
+def home(web: WebDep) -> Response:
+    return redirect(home_for(web.actor))
 
 
 @router.get("/login", response_model=None)
 def login_form(request: Request, session: DbSession, next: str = "") -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie and service.resolve_session(session, cookie) is not None:
-        return redirect(safe_next(next))
+    resolved = service.resolve_session(session, cookie) if cookie else None
+    if resolved is not None:
+        actor = service.actor_for(session, resolved[0], channel="web", source_ip=client_ip(request))
+        return redirect(safe_next(next, home_for(actor)))
     return _login_page(safe_next(next, ""), forms.FormState())
 
 
@@ -66,7 +68,8 @@ def login(request: Request, session: DbSession, form: PostedFormDep) -> Response
         return _login_page(next_url, state, status_code=exc.status_code)
     started = service.start_session(session, user, source_ip=client_ip(request),
                                     user_agent=request.headers.get("user-agent"))
-    response = redirect(safe_next(next_url))
+    actor = service.actor_for(session, user, channel="web", source_ip=client_ip(request))
+    response = redirect(safe_next(next_url, home_for(actor)))
     set_session_cookie(response, started.token, started.expires_at)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response

@@ -43,6 +43,15 @@ def safe_next(target: str | None, default: str = "/worklist") -> str:
     return target
 
 
+def home_for(actor: Actor) -> str:
+    """Where someone lands: their worklist, or (an administrator, who sees no clinical data) the accounts."""
+    if actor.can(Permission.task_read):
+        return "/worklist"
+    if actor.can(Permission.user_manage):
+        return "/admin/users"
+    return "/notifications"
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)  # 303: the browser follows a POST with a GET
 
@@ -85,7 +94,8 @@ class Web:
 
     def _nav(self, section: str) -> dict[str, Any]:
         return {"user_name": self.user.display_name, "username": self.user.username, "is_admin": self.is_admin,
-                "section": section, "unread": nav_unread_count(self.session, self.actor)}
+                "clinical": self.actor.can(Permission.task_read), "home": home_for(self.actor), "section": section,
+                "unread": nav_unread_count(self.session, self.actor)}
 
     def _respond(self, template: str, context: dict[str, Any], status_code: int) -> HTMLResponse:
         response = HTMLResponse(render(template, context), status_code=status_code)
