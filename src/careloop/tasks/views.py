@@ -13,7 +13,8 @@ from careloop.tasks import service
 from careloop.tasks.workflow import OPEN_STATUSES, allowed_actions
 from careloop.web.formatting import label
 
-# The worklist row offers the everyday moves; the task page offers every move the workflow allows.
+# The worklist row offers the everyday moves, in the order they are usually made; the task page offers
+# every move the workflow allows.
 ROW_ACTIONS = ("start", "resume", "complete", "hold", "cancel")
 
 
@@ -69,10 +70,11 @@ def actions_for(task: Task, actor: Actor, *, names: tuple[str, ...] | None = Non
     offered: list[ActionView] = []
     if task.status in OPEN_STATUSES and task.owner_user_id != actor.user_id:
         offered.append(CLAIM)
-    for action in allowed_actions(task.status):
-        if names is None or action.name in names:
-            offered.append(ActionView(action.name, action.label, action.needs_reason,
-                                      primary=action.name in ("start", "complete", "resume")))
+    allowed = allowed_actions(task.status)
+    if names is not None:
+        allowed = sorted((a for a in allowed if a.name in names), key=lambda a: names.index(a.name))
+    offered.extend(ActionView(a.name, a.label, a.needs_reason, primary=a.name in ("start", "complete", "resume"))
+                   for a in allowed)
     return tuple(offered)
 
 

@@ -84,9 +84,12 @@ def when(value: datetime | None) -> Markup:
     return Markup('<time datetime="{0}" title="{0}">{1}</time>').format(iso, readable_datetime(value))
 
 
-def day(value: date | None) -> Markup:
+def day(value: date | datetime | None) -> Markup:
+    """A date, or the local calendar day of an instant, e.g. '14 Mar 2026'."""
     if value is None:
         return EMPTY
+    if isinstance(value, datetime):
+        value = _local(value).date()
     iso = value.isoformat()
     return Markup('<time datetime="{0}" title="{0}">{1}</time>').format(iso, value.strftime("%-d %b %Y"))
 
