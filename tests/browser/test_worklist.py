@@ -57,6 +57,10 @@ def test_filters_apply_with_htmx_and_keep_the_address(page: Any, personas: Perso
     expect(rows.first).to_contain_text("Call after discharge")
     page.reload()  # the pushed address is a real page too
     expect(page.locator("#worklist-results tbody tr")).to_have_count(1)
+    page.go_back()  # no history cache (patient data stays out of browser storage): the server answers again
+    expect(page).to_have_url(re.compile(r"/worklist$"))
+    expect(page.locator("#worklist-results tbody tr")).to_have_count(5)
+    assert page.evaluate("sessionStorage.getItem('htmx-history-cache')") is None
 
 
 def test_complete_from_the_worklist_updates_the_row_and_the_history(page: Any, personas: Personas) -> None:
