@@ -89,3 +89,13 @@ def test_admin_creates_and_deactivates_an_account(personas: Personas, browser: C
     assert "Account deactivated." in off.text
     short = ada.post(f"/admin/users/{nina_id}/password", {"password": "tiny"})
     assert "A password needs at least 10 characters." in short.text
+
+
+def test_refusal_of_an_htmx_request_is_shown_at_the_top_of_the_page(personas: Personas,
+                                                                    browser: Callable[[str], Browser]) -> None:
+    patient = public_ids(patient_id=personas.patient_id)["patient"]
+    response = browser("oscar").post(f"/patients/{patient}/tasks", {"title": "x", "type": "outreach",
+                                                                    "owner": "role:pharmacist"}, htmx=True)
+    assert response.status_code == 403
+    assert (response.headers["HX-Retarget"], response.headers["HX-Reswap"]) == ("#flash", "innerHTML")
+    assert "<html" not in response.text and "No access" in response.text
