@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from careloop.config import get_settings
@@ -109,3 +110,19 @@ def _run_after_rollback(session: Session) -> None:
     with session_factory()() as fresh, fresh.begin():
         for action in actions:
             action(fresh)
+
+
+def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[str, Any], *,
+                             conflict_columns: list[str]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on either backend; returns whether the row was added.
+
+    For idempotent writes that may race (a job key, a schedule name, a notification's dedupe key): the
+    loser's insert quietly does nothing instead of failing the whole transaction.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
+    # RETURNING rather than rowcount: through a Session, drivers report rowcount -1 for some inserts.
+    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+                 .returning(table.c[conflict_columns[0]]))
+    return session.execute(statement).first() is not None

@@ -1,0 +1,32 @@
+"""Enqueue a job inside the caller's transaction: it exists exactly when the change that caused it commits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from careloop.clock import utcnow
+from careloop.db import insert_ignoring_conflict
+from careloop.models.jobs import Job, JobStatus
+
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+def enqueue(session: Session, kind: str, payload: Mapping[str, Any] | None = None, *, key: str | None = None,
+            run_at: datetime | None = None, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> bool:
+    """Queue `kind` with its JSON payload; with a key, a second enqueue of the same key is a no-op.
+
+    Returns whether a job was added. Handlers must still be idempotent: a worker that dies after the
+    handler's work committed but before the job was marked done will see the job again.
+    """
+    now = utcnow()
+    values = {"kind": kind, "payload": dict(payload or {}), "key": key, "status": JobStatus.queued,
+              "run_at": run_at or now, "attempts": 0, "max_attempts": max_attempts, "created_at": now}
+    if key is None:
+        session.add(Job(**values))
+        session.flush()
+        return True
+    return insert_ignoring_conflict(session, Job, values, conflict_columns=["key"])

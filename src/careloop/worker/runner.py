@@ -1,0 +1,192 @@
+"""The worker loop: relay outbox events to subscribed jobs, tick schedules, claim and run jobs.
+
+Several workers (threads or processes, on one machine or many) can run at once. A job is claimed by a
+conditional UPDATE of the row a worker selected: on PostgreSQL the select skips rows other workers have
+locked (FOR UPDATE SKIP LOCKED); on SQLite every transaction holds the single write lock from BEGIN, so
+select-then-update is already atomic. A claim is a lease: a worker that dies mid-job leaves a lease that
+expires, and the job becomes claimable again. A job's handler and the "done" mark commit together.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from careloop import db
+from careloop.clock import utcnow
+from careloop.models.jobs import Job, JobStatus, OutboxEvent
+from careloop.worker import schedules
+from careloop.worker.queue import enqueue
+from careloop.worker.registry import Registry
+
+log = logging.getLogger("careloop.worker")
+
+RETRY_BASE_SECONDS = 10
+RETRY_MAX_SECONDS = 3600
+RELAY_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: Mapping[str, Any]
+    attempt: int
+    max_attempts: int
+
+
+class NoHandler(Exception):
+    """A job kind this worker does not know (a newer release queued it, or a typo)."""
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Exponential backoff (10 s, 20 s, 40 s ... capped at an hour) with up to 10% jitter, so jobs that
+    failed together (a database restart) do not all come back in the same second."""
+    seconds = min(RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0), RETRY_MAX_SECONDS)
+    return timedelta(seconds=seconds * (1 + random.random() / 10))
+
+
+class Worker:
+    def __init__(self, registry: Registry, *, worker_id: str, lease_seconds: int = 300,
+                 poll_seconds: float = 1.0) -> None:
+        self.registry = registry
+        self.worker_id = worker_id
+        self.lease = timedelta(seconds=lease_seconds)
+        self.poll_seconds = poll_seconds
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Work until `stop` is set; finishes the job in hand first. Database outages are waited out."""
+        log.info("worker %s started", self.worker_id)
+        failures = 0
+        while not stop.is_set():
+            try:
+                worked = self.run_once(stop)
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("worker %s: cycle failed (%d in a row); retrying", self.worker_id, failures)
+                stop.wait(min(2**failures, 60))
+                continue
+            if not worked:
+                stop.wait(self.poll_seconds)
+        log.info("worker %s stopped", self.worker_id)
+
+    def run_once(self, stop: threading.Event | None = None, *, max_jobs: int = 100) -> int:
+        """One cycle: relay events, tick schedules, then run up to max_jobs jobs. Returns the work done."""
+        relayed = self.relay_events()
+        ticked = self.tick_schedules()
+        ran = 0
+        while ran < max_jobs and not (stop and stop.is_set()):
+            job = self.claim()
+            if job is None:
+                break
+            self.execute(job)
+            ran += 1
+        return relayed + ticked + ran
+
+    def drain(self, *, max_cycles: int = 1000) -> int:
+        """Run cycles until nothing is left that is due now (tests, `careloop worker --once`)."""
+        total = 0
+        for _ in range(max_cycles):
+            done = self.run_once()
+            total += done
+            if done == 0:
+                break
+        return total
+
+    def relay_events(self) -> int:
+        with db.unit_of_work() as session:
+            return relay_events(session, self.registry, utcnow())
+
+    def tick_schedules(self) -> int:
+        with db.unit_of_work() as session:
+            return schedules.tick(session, utcnow())
+
+    def claim(self) -> ClaimedJob | None:
+        with db.unit_of_work() as session:
+            return claim_job(session, self.worker_id, utcnow(), self.lease)
+
+    def execute(self, job: ClaimedJob) -> None:
+        handler = self.registry.handlers.get(job.kind)
+        try:
+            with db.unit_of_work() as session:
+                if handler is None:
+                    raise NoHandler(f"no handler for job kind {job.kind!r} in this worker")
+                handler(session, job.payload)
+                if not mark_done(session, job.id, self.worker_id, utcnow()):
+                    log.warning("job %s (%s) outlived its lease; another worker may run it again", job.id, job.kind)
+        except Exception as exc:
+            log.warning("job %s (%s) attempt %d failed: %s", job.id, job.kind, job.attempt, exc)
+            with db.unit_of_work() as session:
+                mark_failed(session, job, self.worker_id, exc, utcnow())
+
+
+def relay_events(session: Session, registry: Registry, now: datetime) -> int:
+    """Turn each unrelayed outbox event into one job per subscriber, keyed so a relay never doubles."""
+    events = session.scalars(
+        select(OutboxEvent).where(OutboxEvent.relayed_at.is_(None)).order_by(OutboxEvent.id)
+        .limit(RELAY_BATCH).with_for_update(skip_locked=True)
+    ).all()
+    for event in events:
+        for kind in registry.subscribers(event.type):
+            payload = {**event.payload, "event_id": event.id, "event_type": event.type}
+            enqueue(session, kind, payload, key=f"event:{event.id}:{kind}")
+        event.relayed_at = now
+    return len(events)
+
+
+def _claimable(now: datetime) -> Any:
+    queued_and_due = and_(Job.status == JobStatus.queued, Job.run_at <= now)
+    lease_expired = and_(Job.status == JobStatus.running, Job.locked_until < now)
+    return or_(queued_and_due, lease_expired)
+
+
+def claim_job(session: Session, worker_id: str, now: datetime, lease: timedelta) -> ClaimedJob | None:
+    job = session.scalars(
+        select(Job).where(_claimable(now)).order_by(Job.run_at, Job.id).limit(1).with_for_update(skip_locked=True)
+    ).first()
+    if job is None:
+        return None
+    if job.attempts >= job.max_attempts:  # its last worker died mid-run with no attempts left
+        _bury(job, "the worker running it stopped and no attempts are left", now)
+        return claim_job(session, worker_id, now, lease)
+    job.status, job.attempts = JobStatus.running, job.attempts + 1
+    job.locked_by, job.locked_until = worker_id, now + lease
+    session.flush()
+    return ClaimedJob(job.id, job.kind, dict(job.payload), job.attempts, job.max_attempts)
+
+
+def mark_done(session: Session, job_id: int, worker_id: str, now: datetime) -> bool:
+    """Done only if this worker still holds the lease; returns False when it had expired meanwhile."""
+    result = session.execute(
+        update(Job).where(Job.id == job_id, Job.locked_by == worker_id, Job.status == JobStatus.running)
+        .values(status=JobStatus.done, finished_at=now, locked_by=None, locked_until=None, last_error=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_failed(session: Session, claimed: ClaimedJob, worker_id: str, exc: BaseException, now: datetime) -> None:
+    job = session.get(Job, claimed.id, with_for_update=True)
+    if job is None or job.locked_by != worker_id or job.status is not JobStatus.running:
+        return  # another worker took it over after our lease expired; its outcome stands
+    error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    if isinstance(exc, NoHandler) or job.attempts >= job.max_attempts:
+        _bury(job, error, now)
+        return
+    job.status, job.run_at, job.last_error = JobStatus.queued, now + retry_delay(job.attempts), error
+    job.locked_by = job.locked_until = None
+
+
+def _bury(job: Job, error: str, now: datetime) -> None:
+    log.error("job %s (%s) is dead after %d attempts: %s", job.id, job.kind, job.attempts, error)
+    job.status, job.finished_at, job.last_error = JobStatus.dead, now, error[:4000]
+    job.locked_by = job.locked_until = None
