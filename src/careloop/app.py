@@ -15,6 +15,8 @@ from careloop.careteams import web as careteams_web
 from careloop.careteams.api import router as careteams_router
 from careloop.config import get_settings
 from careloop.http import errors
+from careloop.notifications import web as notifications_web
+from careloop.notifications.api import router as notifications_router
 from careloop.patients import web as patients_web
 from careloop.patients.api import router as patients_router
 from careloop.tasks import web as tasks_web
@@ -29,7 +31,8 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for domain in (auth_router, patients_router, careteams_router, tasks_router, users_router):
+    for domain in (auth_router, patients_router, careteams_router, tasks_router, users_router,
+                   notifications_router):
         router.include_router(domain)
     return router
 
@@ -55,7 +58,7 @@ def create_app() -> FastAPI:
 
 # The HTML pages: thin routes over the same services as the JSON API, left out of the OpenAPI description.
 WEB_ROUTERS = (auth_web.router, tasks_web.router, patients_web.router, careteams_web.router,
-               users_web.router)
+               users_web.router, notifications_web.router)
 
 
 # Front-end packages installed from npm at install time (package.json), served locally, never from a CDN.

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Row, Select, and_, exists, func, or_, select, union_all, update
 from sqlalchemy.orm import Session, joinedload
 
 from careloop.access import Actor, visible_patient_ids
 from careloop.errors import NotFound
-from careloop.models import CareTeamMember, Patient, Task, TaskEvent
+from careloop.models import CareTeamMember, Patient, Task, TaskEvent, TaskStatus, TeamMembership, User
 from careloop.tasks.schemas import DueWindow, WorklistFilter
 from careloop.tasks.workflow import ACTIVE_STATUSES, OPEN_STATUSES
 
@@ -96,3 +96,45 @@ def worklist_page(session: Session, query: Select[tuple[Task]], *, page: int, si
 
 def count(session: Session, query: Select[tuple[Task]]) -> int:
     return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+# The overdue sweep: set-based, so a batch of a thousand tasks is a handful of statements.
+
+Flagged = Row[tuple[int, UUID, int, str, TaskStatus, datetime, int | None, int | None, str | None]]
+
+
+def flag_overdue(session: Session, now: datetime, *, limit: int) -> Sequence[Flagged]:
+    """Mark up to `limit` open tasks that fell due before `now` and were never flagged; return those marked.
+
+    A bulk UPDATE, not a change to loaded Task objects: the flag is bookkeeping, so the version a coordinator
+    may be editing stays as it is (a unit-of-work flush would bump it and fail their save as a conflict).
+    The conditions sit in the UPDATE's own WHERE, so a task flagged by a concurrent sweep, or closed since
+    the batch was chosen, is skipped rather than notified twice.
+    """
+    still_due = (Task.status.in_(ACTIVE_STATUSES), Task.due_at < now, Task.overdue_notified_at.is_(None))
+    batch = select(Task.id).where(*still_due).order_by(Task.due_at, Task.id).limit(limit)
+    statement = (update(Task).where(Task.id.in_(batch), *still_due).values(overdue_notified_at=now)
+                 .returning(Task.id, Task.public_id, Task.patient_id, Task.title, Task.status, Task.due_at,
+                            Task.owner_user_id, Task.owner_team_id, Task.owner_role))
+    return session.execute(statement).all()
+
+
+def care_team_reach(session: Session, patient_ids: Iterable[int]) -> Sequence[Row[tuple[int, str, int]]]:
+    """(patient, role, user) for each staff user on these patients' active care teams, directly or through a
+    team: who can see each patient, and in which care-team role."""
+    active = (CareTeamMember.patient_id.in_(set(patient_ids)), CareTeamMember.period_end.is_(None))
+    direct = select(CareTeamMember.patient_id, CareTeamMember.role, CareTeamMember.user_id).where(
+        *active, CareTeamMember.user_id.is_not(None))
+    via_team = select(CareTeamMember.patient_id, CareTeamMember.role, TeamMembership.user_id).join(
+        TeamMembership, TeamMembership.team_id == CareTeamMember.team_id).where(*active)
+    return session.execute(union_all(direct, via_team)).all()
+
+
+def team_members(session: Session, team_ids: Iterable[int]) -> Sequence[Row[tuple[int, int]]]:
+    query = select(TeamMembership.team_id, TeamMembership.user_id).where(TeamMembership.team_id.in_(set(team_ids)))
+    return session.execute(query).all()
+
+
+def active_staff_roles(session: Session, user_ids: Iterable[int]) -> dict[int, list[str]]:
+    query = select(User.id, User.roles).where(User.id.in_(set(user_ids)), User.active.is_(True))
+    return {user_id: list(roles) for user_id, roles in session.execute(query)}

@@ -73,6 +73,8 @@ def update_task(session: Session, actor: Actor, task_id: UUID, data: TaskUpdate)
     if task.status not in OPEN_STATUSES:
         raise Conflict(f"This task is {task.status}; only open tasks can be edited.")
     fields = data.model_dump(exclude_unset=True, exclude={"version", "note", "owner"})
+    if "due_at" in fields and _postponed(task.due_at, fields["due_at"]):
+        task.overdue_notified_at = None  # when the new due date passes in turn, that is news again
     for name, value in fields.items():
         if name in ("title", "priority") and value is None:
             raise InvalidInput(f"{name} cannot be empty.")
@@ -84,6 +86,11 @@ def update_task(session: Session, actor: Actor, task_id: UUID, data: TaskUpdate)
         _assign(session, task, task.patient, data.owner)
         action = "reassigned"
     return _save(session, task, actor, action, task.status, task.status, data.note)
+
+
+def _postponed(before: datetime | None, after: datetime | None) -> bool:
+    """Moved out of the past (or to no date at all); a move between two past dates is no reason to remind."""
+    return after != before and (after is None or after > utcnow())
 
 
 def claim(session: Session, actor: Actor, task_id: UUID, version: int) -> Task:

@@ -23,6 +23,7 @@ from careloop.auth import service as auth
 from careloop.errors import Forbidden, NotAuthenticated, NotFound
 from careloop.http.deps import CSRF_HEADER, SESSION_COOKIE, DbSession, client_ip
 from careloop.models import User
+from careloop.notifications import service as notifications
 from careloop.web.templating import render
 
 CSRF_FIELD = "csrf_token"
@@ -106,7 +107,7 @@ class Web:
 
 
 def nav_unread_count(session: Session, actor: Actor) -> int:
-    return 0
+    return notifications.unread_count(session, actor)
 
 
 def web_context(request: Request, session: DbSession) -> Web:

@@ -1,0 +1,1 @@
+"""In-app notifications: what a staff member should look at, kept for them alone."""
