@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from careloop import migrate
 from careloop.auth import cli as auth_cli
+from careloop.config import PROJECT_ROOT
 from careloop.users import cli as users_cli
+from careloop.worker import cli as worker_cli
+
+DEMO_DATABASE = PROJECT_ROOT / "var" / "demo.db"
 
 app = typer.Typer(no_args_is_help=True, help="careloop: care coordination platform.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_cli.app, name="user")
 app.add_typer(auth_cli.app, name="token")
+app.add_typer(worker_cli.jobs_app, name="jobs")
+app.command("worker")(worker_cli.worker)
 
 
 @db_app.command("upgrade")
@@ -33,6 +41,21 @@ def serve(
 
     uvicorn.run("careloop.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", access_log=False)
+
+
+@app.command("demo")
+def demo_command(
+    patients: int = typer.Option(2000, min=10, max=2_000_000, help="size of the synthetic population"),
+    seed: int = typer.Option(42, help="random seed; the same seed gives the same population"),
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, min=1, max=65535),
+    reset: bool = typer.Option(False, "--reset", help="start again from a fresh database"),
+    database: Path = typer.Option(DEMO_DATABASE, help="the SQLite file to use"),
+) -> None:
+    """Start the demo: SQLite database with a synthetic population, web app, API and worker in one process."""
+    from careloop.demo import run_demo
+
+    run_demo(patients=patients, seed=seed, host=host, port=port, reset=reset, database=database)
 
 
 def main() -> None:

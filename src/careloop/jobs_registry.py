@@ -1,0 +1,30 @@
+"""The composition root for background work: every job handler, event subscription and schedule, by name.
+
+worker/ never imports a domain; domains never import the worker loop. This module is where they meet.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from careloop.clock import utcnow
+from careloop.config import get_settings
+from careloop.tasks.jobs import sweep_overdue
+from careloop.worker import schedules
+from careloop.worker.maintenance import purge_finished
+from careloop.worker.registry import Registry
+
+
+def build_registry() -> Registry:
+    settings = get_settings()
+    registry = Registry()
+    registry.job("tasks.sweep_overdue", sweep_overdue)
+    registry.job("worker.purge_finished", purge_finished)
+    registry.every(settings.overdue_sweep_minutes * 60, "tasks.sweep_overdue")
+    registry.every(24 * 3600, "worker.purge_finished")
+    return registry
+
+
+def ensure_schedules(session: Session, registry: Registry | None = None) -> None:
+    """Write the registry's schedules to the database (each worker does this at start; it is idempotent)."""
+    schedules.ensure_schedules(session, (registry or build_registry()).schedules, utcnow())
