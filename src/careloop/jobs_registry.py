@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from careloop.clock import utcnow
 from careloop.config import get_settings
-from careloop.tasks.jobs import sweep_overdue
+from careloop.tasks.jobs import SWEEP_JOB, sweep_overdue
 from careloop.worker import schedules
 from careloop.worker.maintenance import purge_finished
 from careloop.worker.registry import Registry
@@ -18,9 +18,9 @@ from careloop.worker.registry import Registry
 def build_registry() -> Registry:
     settings = get_settings()
     registry = Registry()
-    registry.job("tasks.sweep_overdue", sweep_overdue)
+    registry.job(SWEEP_JOB, sweep_overdue)
     registry.job("worker.purge_finished", purge_finished)
-    registry.every(settings.overdue_sweep_minutes * 60, "tasks.sweep_overdue")
+    registry.every(settings.overdue_sweep_minutes * 60, SWEEP_JOB)
     registry.every(24 * 3600, "worker.purge_finished")
     return registry
 

@@ -15,6 +15,7 @@ from careloop.errors import InvalidInput
 from careloop.models import (
     AuditEvent,
     CareTeamRole,
+    Job,
     Notification,
     Patient,
     StaffRole,
@@ -178,6 +179,18 @@ def test_batches_oldest_first_and_the_next_run_takes_the_rest(personas: Personas
     assert [task for *_, task in notified()] == [oldest, middle]
     sweep({"limit": 2})
     assert [task for *_, task in notified()] == [oldest, middle, newest]
+
+
+def test_a_full_batch_queues_a_follow_up_run_at_once(personas: Personas) -> None:
+    for days in (3, 2, 1):
+        overdue_task(personas, due_in=timedelta(days=-days))
+    sweep({"limit": 2})
+    with db.unit_of_work() as s:
+        [follow_up] = s.scalars(select(Job)).all()
+        assert (follow_up.kind, follow_up.payload) == ("tasks.sweep_overdue", {"limit": 2})
+    sweep({"limit": 2})  # one left: the batch is not full, so no further follow-up
+    with db.unit_of_work() as s:
+        assert len(s.scalars(select(Job)).all()) == 1
 
 
 def test_payload_now_decides_what_is_overdue(personas: Personas) -> None:

@@ -20,10 +20,12 @@ from careloop.models import TaskEvent
 from careloop.notifications import service as notifications
 from careloop.notifications.schemas import NotificationKind
 from careloop.tasks import repository as repo
+from careloop.worker import enqueue
 
 # Enough to clear a backlog in a few runs, small enough that one run's transaction stays short; what is
 # left over is picked up by the next run of the schedule.
 BATCH_SIZE = 1000
+SWEEP_JOB = "tasks.sweep_overdue"
 TITLE_LIMIT = 200
 
 
@@ -38,6 +40,8 @@ def sweep_overdue(session: Session, payload: Mapping[str, Any]) -> None:
         return
     _record(session, flagged, now)
     notifications.notify_all(session, _notices(session, flagged), at=now)
+    if len(flagged) == limit:  # a backlog: carry on at once rather than wait for the next scheduled run
+        enqueue(session, SWEEP_JOB, {"limit": limit}, key=f"{SWEEP_JOB}:after:{now.isoformat()}")
     session.flush()
 
 
