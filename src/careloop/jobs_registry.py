@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from careloop.clock import utcnow
 from careloop.config import get_settings
-from careloop.tasks.jobs import SWEEP_JOB, sweep_overdue
+from careloop.tasks.jobs import SWEEP_JOB, notify_assignee, sweep_overdue
+from careloop.tasks.service import TASK_ASSIGNED
 from careloop.worker import schedules
 from careloop.worker.maintenance import purge_finished
 from careloop.worker.registry import Registry
@@ -20,6 +21,8 @@ def build_registry() -> Registry:
     registry = Registry()
     registry.job(SWEEP_JOB, sweep_overdue)
     registry.job("worker.purge_finished", purge_finished)
+    registry.job("tasks.notify_assignee", notify_assignee)
+    registry.subscribe(TASK_ASSIGNED, "tasks.notify_assignee")
     registry.every(settings.overdue_sweep_minutes * 60, SWEEP_JOB)
     registry.every(24 * 3600, "worker.purge_finished")
     return registry

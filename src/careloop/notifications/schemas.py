@@ -13,6 +13,7 @@ from careloop.tasks.schemas import PersonRef
 
 class NotificationKind(StrEnum):
     task_overdue = "task.overdue"
+    task_assigned = "task.assigned"
 
 
 class NotificationIn(BaseModel):

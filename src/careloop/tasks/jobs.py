@@ -16,10 +16,11 @@ from careloop.access import Permission, system_actor
 from careloop.access.permissions import permissions_for
 from careloop.clock import utcnow
 from careloop.errors import InvalidInput
-from careloop.models import TaskEvent
+from careloop.models import Task, TaskEvent
 from careloop.notifications import service as notifications
 from careloop.notifications.schemas import NotificationKind
 from careloop.tasks import repository as repo
+from careloop.tasks.workflow import ACTIVE_STATUSES
 from careloop.worker import enqueue
 
 # Enough to clear a backlog in a few runs, small enough that one run's transaction stays short; what is
@@ -92,8 +93,8 @@ def dedupe_key(task: repo.Flagged, user_id: int) -> str:
     return f"task.overdue:{task.public_id}:{task.due_at.astimezone(UTC):%Y%m%dT%H%M%SZ}:{user_id}"
 
 
-def _title(task_title: str) -> str:
-    text = f"Overdue: {task_title}"
+def _title(task_title: str, prefix: str = "Overdue: ") -> str:
+    text = f"{prefix}{task_title}"
     return text if len(text) <= TITLE_LIMIT else text[:TITLE_LIMIT - 1] + "…"
 
 
@@ -130,3 +131,23 @@ def _owners(task: repo.Flagged, holders: Mapping[tuple[int, str], set[int]],
 def _task_readers(session: Session, user_ids: set[int]) -> set[int]:
     roles = repo.active_staff_roles(session, user_ids) if user_ids else {}
     return {user_id for user_id, held in roles.items() if Permission.task_read in permissions_for(held)}
+
+
+def notify_assignee(session: Session, payload: Mapping[str, Any]) -> None:
+    """On "task.assigned": tell the new owner, unless the task has moved on (reassigned again, closed) or
+    they can no longer see the patient by the time the event is relayed."""
+    task_id, user_id = int(payload["task_id"]), int(payload["user_id"])
+    task = session.get(Task, task_id)
+    if task is None or task.owner_user_id != user_id or task.status not in ACTIVE_STATUSES:
+        return
+    if user_id not in _task_readers(session, {user_id}):
+        return
+    if not any(u == user_id for _, _, u in repo.care_team_reach(session, {task.patient_id})):
+        return
+    by = str(payload.get("by") or "A colleague")
+    audit.record(session, system_actor("assignment-notifier"), "task.assignment_notified",
+                 patient_id=task.patient_id, entity_type="task", entity_id=str(task.public_id))
+    notifications.notify(session, user_id=user_id, kind=NotificationKind.task_assigned.value,
+                         title=_title(f"{by} assigned you: {task.title}", prefix=""), task_id=task.id,
+                         patient_id=task.patient_id,
+                         dedupe_key=f"task.assigned:{task.public_id}:{user_id}:{payload.get('event_id')}")

@@ -20,6 +20,9 @@ from careloop.tasks import repository as repo
 from careloop.tasks.schemas import TaskCreate, TaskOwnerIn, TaskUpdate, WorklistFilter
 from careloop.tasks.workflow import ACTIONS, ACTIVE_STATUSES, OPEN_STATUSES, target_status
 from careloop.users import repository as users_repo
+from careloop.worker import emit
+
+TASK_ASSIGNED = "task.assigned"
 
 
 def create_task(session: Session, actor: Actor, patient_id: UUID, data: TaskCreate) -> Task:
@@ -36,7 +39,15 @@ def create_task(session: Session, actor: Actor, patient_id: UUID, data: TaskCrea
     session.add(task)
     session.flush()
     _log(session, task, actor, "created", None, task.status, None, now)
+    _announce_assignment(session, task, actor)
     return task
+
+
+def _announce_assignment(session: Session, task: Task, actor: Actor) -> None:
+    """Someone else put this task on a person's worklist: tell them, after commit, through the outbox."""
+    if task.owner_user_id is not None and task.owner_user_id != actor.user_id:
+        emit(session, TASK_ASSIGNED, {"task_id": task.id, "user_id": task.owner_user_id,
+                                      "by": actor.display_name})
 
 
 def _assign(session: Session, task: Task, patient: Patient, owner: TaskOwnerIn) -> None:
@@ -83,8 +94,11 @@ def update_task(session: Session, actor: Actor, task_id: UUID, data: TaskUpdate)
         task.priority_rank = PRIORITY_RANK[data.priority]
     action = "updated"
     if data.owner is not None:
+        previous_owner = task.owner_user_id
         _assign(session, task, task.patient, data.owner)
         action = "reassigned"
+        if task.owner_user_id != previous_owner:
+            _announce_assignment(session, task, actor)
     return _save(session, task, actor, action, task.status, task.status, data.note)
 
 
