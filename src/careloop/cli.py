@@ -9,6 +9,7 @@ import typer
 from careloop import migrate
 from careloop.auth import cli as auth_cli
 from careloop.config import PROJECT_ROOT
+from careloop.synth.cli import seed
 from careloop.users import cli as users_cli
 from careloop.worker import cli as worker_cli
 
@@ -21,6 +22,7 @@ app.add_typer(users_cli.app, name="user")
 app.add_typer(auth_cli.app, name="token")
 app.add_typer(worker_cli.jobs_app, name="jobs")
 app.command("worker")(worker_cli.worker)
+app.command("seed")(seed)
 
 
 @db_app.command("upgrade")
