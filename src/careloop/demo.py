@@ -1,0 +1,78 @@
+"""`careloop demo`: one process with the web app, the JSON API and the worker on an embedded SQLite
+database holding a synthetic population, so a newcomer can sign in and work within a minute."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import func, select
+
+from careloop import db, migrate
+from careloop.jobs_registry import build_registry, ensure_schedules
+from careloop.models import Patient
+from careloop.synth.generator import seed_population
+from careloop.synth.staff import DEMO_PASSWORD, DEMO_STAFF
+from careloop.worker.runner import Worker
+
+console = Console()
+
+
+def run_demo(*, patients: int, seed: int, host: str, port: int, reset: bool, database: Path) -> None:
+    """SQLite database, synthetic population, then the web app, API and worker until Ctrl+C."""
+    if reset:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    db.configure(f"sqlite:///{database}")
+    migrate.upgrade()
+    _seed_if_empty(patients, seed)
+    stop = threading.Event()
+    worker_thread = _start_worker(stop)
+    _print_banner(host, port, database)
+    try:
+        _serve(host, port)
+    finally:
+        stop.set()
+        worker_thread.join(timeout=10)
+
+
+def _seed_if_empty(patients: int, seed: int) -> None:
+    with db.unit_of_work() as session:
+        existing = session.scalar(select(func.count()).select_from(Patient)) or 0
+    if existing:
+        console.print(f"Using the existing population of {existing:,} patients (--reset starts again).")
+        return
+    columns = (TextColumn("Seeding synthetic patients"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        bar = progress.add_task("seed", total=patients)
+        seed_population(db.engine(), patients=patients, seed=seed, progress=lambda n: progress.advance(bar, n))
+
+
+def _start_worker(stop: threading.Event) -> threading.Thread:
+    registry = build_registry()
+    with db.unit_of_work() as session:
+        ensure_schedules(session)
+    worker = Worker(registry, worker_id="demo-worker")
+    thread = threading.Thread(target=worker.run_forever, args=(stop,), name="careloop-worker", daemon=True)
+    thread.start()
+    return thread
+
+
+def _print_banner(host: str, port: int, database: Path) -> None:
+    console.rule("[bold]careloop demo")
+    console.print(f"Open [bold cyan]http://{host}:{port}/[/] (API docs: http://{host}:{port}/api/docs)")
+    console.print(f"Database: {database}")
+    console.print(f"Sign in with any of these (password [bold]{DEMO_PASSWORD}[/]):")
+    for person in DEMO_STAFF:
+        console.print(f"  [bold]{person.username:<14}[/] {person.display_name} ({', '.join(person.roles)})")
+    console.print("Press Ctrl+C to stop.")
+
+
+def _serve(host: str, port: int) -> None:
+    import uvicorn
+
+    from careloop.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
