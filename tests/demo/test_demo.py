@@ -18,7 +18,6 @@ import pytest
 from careloop.synth.staff import DEMO_PASSWORD
 
 
-
 @pytest.fixture(autouse=True)
 def _once(backend: str) -> None:
     if backend != "sqlite":
