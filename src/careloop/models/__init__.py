@@ -1,46 +1,108 @@
 """All models, imported here so metadata is complete for Alembic and the tests."""
 
+from careloop.models.allergy import AllergyClinicalStatus, AllergyCriticality, AllergyIntolerance
 from careloop.models.audit import AuditEvent, AuditOutcome
 from careloop.models.base import Base
+from careloop.models.care_plan import (
+    CarePlan,
+    CarePlanActivity,
+    CarePlanActivityStatus,
+    CarePlanCondition,
+    CarePlanGoal,
+    CarePlanIntent,
+    CarePlanStatus,
+)
 from careloop.models.careteam import CareTeamMember, CareTeamRole
 from careloop.models.condition import Condition, ConditionCategory, ConditionClinicalStatus
+from careloop.models.diagnostic_report import DiagnosticReport, DiagnosticReportStatus
 from careloop.models.encounter import Encounter, EncounterClass, EncounterStatus
+from careloop.models.fhir import (
+    FhirImportRun,
+    FhirReference,
+    FhirResource,
+    FhirResourceVersion,
+    FhirToken,
+    MapStatus,
+)
+from careloop.models.goal import Goal, GoalLifecycleStatus, GoalTarget
+from careloop.models.immunization import Immunization, ImmunizationStatus
 from careloop.models.jobs import Job, JobStatus, OutboxEvent, Schedule
+from careloop.models.location import Location, LocationStatus
 from careloop.models.medication import MedicationRequest, MedicationRequestStatus
+from careloop.models.medication_statement import MedicationStatement, MedicationStatementStatus
 from careloop.models.notification import Notification
 from careloop.models.observation import Observation, ObservationStatus
+from careloop.models.organization import Organization
 from careloop.models.patient import AdministrativeGender, ContactMethod, Patient, PatientIdentifier
+from careloop.models.practitioner import Practitioner, PractitionerRole
+from careloop.models.procedure import EventStatus, Procedure
+from careloop.models.service_request import RequestIntent, RequestStatus, ServiceRequest
 from careloop.models.task import PRIORITY_RANK, Task, TaskEvent, TaskPriority, TaskStatus
 from careloop.models.user import ApiToken, LoginAttempt, StaffRole, Team, TeamMembership, User, WebSession
 
 __all__ = [
     "PRIORITY_RANK",
     "AdministrativeGender",
+    "AllergyClinicalStatus",
+    "AllergyCriticality",
+    "AllergyIntolerance",
     "ApiToken",
     "AuditEvent",
     "AuditOutcome",
     "Base",
+    "CarePlan",
+    "CarePlanActivity",
+    "CarePlanActivityStatus",
+    "CarePlanCondition",
+    "CarePlanGoal",
+    "CarePlanIntent",
+    "CarePlanStatus",
     "CareTeamMember",
     "CareTeamRole",
     "Condition",
     "ConditionCategory",
     "ConditionClinicalStatus",
     "ContactMethod",
+    "DiagnosticReport",
+    "DiagnosticReportStatus",
     "Encounter",
     "EncounterClass",
     "EncounterStatus",
+    "EventStatus",
+    "FhirImportRun",
+    "FhirReference",
+    "FhirResource",
+    "FhirResourceVersion",
+    "FhirToken",
+    "Goal",
+    "GoalLifecycleStatus",
+    "GoalTarget",
+    "Immunization",
+    "ImmunizationStatus",
     "Job",
     "JobStatus",
+    "Location",
+    "LocationStatus",
     "LoginAttempt",
+    "MapStatus",
     "MedicationRequest",
     "MedicationRequestStatus",
+    "MedicationStatement",
+    "MedicationStatementStatus",
     "Notification",
     "Observation",
     "ObservationStatus",
+    "Organization",
     "OutboxEvent",
     "Patient",
     "PatientIdentifier",
+    "Practitioner",
+    "PractitionerRole",
+    "Procedure",
+    "RequestIntent",
+    "RequestStatus",
     "Schedule",
+    "ServiceRequest",
     "StaffRole",
     "Task",
     "TaskEvent",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careloop.models.base import Base, IntPK, PublicId, str_enum
@@ -26,6 +26,7 @@ class CareTeamRole(StrEnum):
     community_health_worker = "community-health-worker"
     specialist = "specialist"
     family_caregiver = "family-caregiver"
+    other = "other"  # a role from outside careloop's list (e.g. an imported CareTeam's participant)
 
 
 class CareTeamMember(IntPK, PublicId, Base):
@@ -48,6 +49,9 @@ class CareTeamMember(IntPK, PublicId, Base):
     period_end: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(300))
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when the member came from a FHIR CareTeam; the team's members share it (no foreign key: a provenance
+    # pointer into the store, indexed because a new version of the CareTeam replaces its members).
+    fhir_resource_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
     patient: Mapped[Patient] = relationship(lazy="raise")
     user: Mapped[User | None] = relationship(foreign_keys=[user_id], lazy="raise")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from careloop.models.base import Base, IntPK, PublicId, str_enum
@@ -59,3 +59,5 @@ class Condition(IntPK, PublicId, Base):
     onset_date: Mapped[date | None]
     abatement_date: Mapped[date | None]
     recorded_at: Mapped[datetime]
+    # The FHIR resource this row was mapped from (no foreign key: a provenance pointer into the store).
+    fhir_resource_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from careloop.models.base import Base, IntPK, PublicId, str_enum
@@ -55,3 +55,7 @@ class Encounter(IntPK, PublicId, Base):
     reason_display: Mapped[str | None] = mapped_column(String(300))
     # http://terminology.hl7.org/CodeSystem/discharge-disposition (home, snf, rehab, hosp, exp...)
     discharge_disposition: Mapped[str | None] = mapped_column(String(16))
+    # The code as the source sent it when it was translated (e.g. NUBC "http://www.nubc.org/patient-discharge|01").
+    discharge_disposition_source: Mapped[str | None] = mapped_column(String(80))
+    # The FHIR resource this row was mapped from (no foreign key: a provenance pointer into the store).
+    fhir_resource_id: Mapped[int | None] = mapped_column(BigInteger)

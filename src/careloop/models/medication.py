@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from careloop.models.base import Base, IntPK, PublicId, str_enum
@@ -36,3 +36,5 @@ class MedicationRequest(IntPK, PublicId, Base):
     dosage_text: Mapped[str | None] = mapped_column(String(300))
     authored_on: Mapped[datetime]
     prescriber: Mapped[str | None] = mapped_column(String(200))
+    # The FHIR resource this row was mapped from (no foreign key: a provenance pointer into the store).
+    fhir_resource_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from careloop.models.base import Base, IntPK, PublicId, str_enum
@@ -41,3 +41,6 @@ class Observation(IntPK, PublicId, Base):
     value_num: Mapped[float | None]
     value_text: Mapped[str | None] = mapped_column(String(300))
     unit: Mapped[str | None] = mapped_column(String(24))  # UCUM
+    # The FHIR resource this row came from; a panel's components share it (no foreign key: a provenance
+    # pointer into the store, indexed because a new version of the resource replaces all its rows).
+    fhir_resource_id: Mapped[int | None] = mapped_column(BigInteger, index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careloop.models.base import Base, IntPK, PublicId, Timestamps, str_enum
@@ -55,6 +55,8 @@ class Patient(IntPK, PublicId, Timestamps, Base):
     contact_notes: Mapped[str | None] = mapped_column(String(500))  # e.g. "mornings; daughter translates"
     deceased_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
+    # The FHIR resource this row was mapped from (no foreign key: a provenance pointer into the store).
+    fhir_resource_id: Mapped[int | None] = mapped_column(BigInteger)
 
     identifiers: Mapped[list[PatientIdentifier]] = relationship(
         back_populates="patient", lazy="raise", cascade="all, delete-orphan"
