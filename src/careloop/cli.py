@@ -9,6 +9,7 @@ import typer
 from careloop import migrate
 from careloop.auth import cli as auth_cli
 from careloop.config import PROJECT_ROOT
+from careloop.integrations.fhir.cli import import_command
 from careloop.synth.cli import seed
 from careloop.users import cli as users_cli
 from careloop.worker import cli as worker_cli
@@ -23,6 +24,7 @@ app.add_typer(auth_cli.app, name="token")
 app.add_typer(worker_cli.jobs_app, name="jobs")
 app.command("worker")(worker_cli.worker)
 app.command("seed")(seed)
+app.command("import")(import_command)
 
 
 @db_app.command("upgrade")
