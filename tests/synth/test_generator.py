@@ -294,3 +294,19 @@ def test_normal_quantile_matches_the_standard_library() -> None:
     p = np.array([1e-6, 0.001, 0.02, 0.3, 0.5, 0.9, 0.999])
     expected = [NormalDist().inv_cdf(x) for x in p]
     assert np.allclose(normal_quantile(p), expected, atol=1e-8)
+
+
+def test_nothing_is_dated_after_a_patients_death(population: dict[str, Frame]) -> None:
+    patients = population["patients"]
+    dead = ~np.isnat(patients["deceased_at"])
+    assert 0.002 < dead.mean() < 0.05
+    died = dict(zip(patients["id"][dead].tolist(), patients["deceased_at"][dead].tolist(), strict=True))
+    for table, column in (("conditions", "recorded_at"), ("medication_requests", "authored_on"),
+                          ("encounters", "period_start"), ("observations", "effective_at"),
+                          ("tasks", "authored_on"), ("care_team_members", "period_start")):
+        frame = population[table]
+        for patient_id, moment in zip(frame["patient_id"].tolist(), frame[column].tolist(), strict=True):
+            assert patient_id not in died or moment <= died[patient_id], (table, patient_id)
+    open_tasks = np.isin(population["tasks"]["patient_id"], list(died)) & np.isin(
+        population["tasks"]["status"], ["ready", "requested", "in-progress", "on-hold", "accepted", "received"])
+    assert not open_tasks.any()

@@ -83,7 +83,7 @@ class _Members:
     """Builds one care-team part: the same columns for a subset of patients."""
 
     rng: np.random.Generator
-    as_of: int
+    until: Ints  # per patient: when the record ends
     enrolled: Ints
 
     def part(self, owner: Ints, role: str | NDArray[np.str_], *, start: Ints | None = None,
@@ -91,7 +91,8 @@ class _Members:
              contact: NDArray[np.str_] | None = None, added_by: Ints | None = None) -> Frame:
         k = len(owner)
         if start is None:
-            start = self.enrolled[owner] + (self.rng.random(k) * (self.as_of - self.enrolled[owner])).astype(np.int64)
+            span = self.until[owner] - self.enrolled[owner]
+            start = self.enrolled[owner] + (self.rng.random(k) * span).astype(np.int64)
         return {
             "owner": owner,
             "user_id": user if user is not None else np.full(k, NULL_INT, dtype=np.int64),
@@ -108,11 +109,11 @@ class _Members:
 
 def care_team_frame(rng: np.random.Generator, who: People, patient_ids: Ints, enrolled: Ints, primary: Primary,
                     support: Support, pools: StaffPools, allocator: IdAllocator) -> Frame:
-    members = _Members(rng, who.as_of, enrolled)
+    members = _Members(rng, who.until, enrolled)
     everyone = np.arange(who.n, dtype=np.int64)
     changed = np.flatnonzero(support.changed_manager)
-    handover = enrolled[changed] + between(rng, days(30), np.maximum(who.as_of - enrolled[changed], days(31)),
-                                           len(changed))
+    handover = enrolled[changed] + between(rng, days(30), np.maximum(who.until[changed] - enrolled[changed],
+                                                                     days(31)), len(changed))
     manager_start = enrolled.copy()
     manager_start[changed] = handover
     parts = [

@@ -118,7 +118,8 @@ def condition_frame(rng: np.random.Generator, who: People, found: Conditions, pa
     owner, spec_index = np.nonzero(found.has)
     need_owner, need_index = np.nonzero(found.social)
     rows = len(owner) + len(need_owner)
-    onset = _onset_days(rng, who, np.concatenate([owner, need_owner]), rows)
+    everyone = np.concatenate([owner, need_owner])
+    onset = _onset_days(rng, who, everyone, rows)
     position = VARIANT_OFFSET[spec_index] + found.variant[owner, spec_index]
     chronic = ALL_VARIANTS
     needs = [need.code for need in SOCIAL_NEEDS]
@@ -143,22 +144,23 @@ def condition_frame(rng: np.random.Generator, who: People, found: Conditions, pa
         "verification_status": np.full(rows, "confirmed"),
         "onset_date": onset.astype("datetime64[D]"),
         "abatement_date": np.full(rows, np.datetime64("NaT"), dtype="datetime64[D]"),
-        "recorded_at": _recorded(rng, who, onset, rows).astype("datetime64[s]"),
+        "recorded_at": _recorded(rng, who, everyone, onset, rows).astype("datetime64[s]"),
     }, "icd10")
 
 
 def _onset_days(rng: np.random.Generator, who: People, owner: Ints, rows: int) -> Ints:
-    """Onset at an adult age within the last 25 years (chronic conditions are diagnosed over decades)."""
-    age = who.age[owner]
+    """Onset at an adult age within the 25 years before the record ends (chronic conditions are diagnosed
+    over decades)."""
+    age = who.age[owner] - (who.as_of - who.until[owner]) / (DAYS_PER_YEAR * SECONDS_PER_DAY)
     earliest = np.maximum(18.0, age - 25.0)
     onset_age = earliest + rng.random(rows) * np.maximum(age - 0.1 - earliest, 0.05)
     return who.birth_day[owner] + np.round(onset_age * DAYS_PER_YEAR).astype(np.int64)
 
 
-def _recorded(rng: np.random.Generator, who: People, onset: Ints, rows: int) -> Ints:
+def _recorded(rng: np.random.Generator, who: People, owner: Ints, onset: Ints, rows: int) -> Ints:
     recorded = onset * SECONDS_PER_DAY + between(rng, days(0), days(60), rows) + between(rng, 8 * 3600,
                                                                                        17 * 3600, rows)
-    return np.asarray(np.minimum(recorded, who.as_of - days(1)), dtype=np.int64)
+    return np.asarray(np.minimum(recorded, who.until[owner] - days(1)), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ def medication_frame(rng: np.random.Generator, who: People, meds: Medicines, pat
     owner, medicine, status = meds.frame_parts
     rows = len(owner)
     adult_from = (who.birth_day[owner] + int(18 * DAYS_PER_YEAR)) * SECONDS_PER_DAY
-    authored = np.maximum(who.as_of - between(rng, days(14), days(1100), rows), adult_from)
+    authored = np.maximum(who.until[owner] - between(rng, days(14), days(1100), rows), adult_from)
     authored += between(rng, 8 * 3600, 17 * 3600, rows) - authored % SECONDS_PER_DAY
     return arrange({
         "id": allocator.take("medication_requests", rows),

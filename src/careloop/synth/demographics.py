@@ -95,6 +95,7 @@ class People:
     names: Names
     language: NDArray[np.str_]
     interpreter: Bools
+    until: Ints  # seconds: when the record ends, as_of or the moment of death (set once mortality is drawn)
 
 
 def draw_people(rng: np.random.Generator, n: int, as_of: int) -> People:
@@ -108,7 +109,8 @@ def draw_people(rng: np.random.Generator, n: int, as_of: int) -> People:
     names = draw_names(rng, female)
     language = _languages(rng, names.group, age)
     interpreter = (language != "en") & chance(rng, np.where(age >= 75, 0.8, 0.6))
-    return People(n, as_of, age, birth_day, gender, female, names, language, interpreter)
+    return People(n, as_of, age, birth_day, gender, female, names, language, interpreter,
+                  np.full(n, as_of, dtype=np.int64))
 
 
 def _languages(rng: np.random.Generator, group: Ints, age: Floats) -> NDArray[np.str_]:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -30,6 +30,7 @@ from careloop.models import Patient
 from careloop.synth import careteams, clinical, demographics, measurements, utilisation, worklists
 from careloop.synth.draw import Bools, Ints, between, chance, days
 from careloop.synth.frames import Frame, frame_length
+from careloop.synth.pipeline import read_ahead
 from careloop.synth.staff import DEMO_PASSWORD, ExistingStaff, StaffPlan, StaffPools, plan_staff
 from careloop.synth.writer import (
     Batch,
@@ -100,31 +101,53 @@ def seed_population(engine: Engine, *, patients: int, seed: int, progress: Calla
         staff_frames = {"users": staff.users, "teams": staff.teams, "team_memberships": staff.team_memberships}
         rows.update(_write(conn, _encode(dialect, staff_frames)))
     first_patient = allocator.peek("patients")
-
-    def produce(number: int) -> list[Batch]:
-        n = min(chunk_size, patients - number * chunk_size)
-        frames = generate_chunk(chunk_rng(seed, first_patient, number), n, as_of_s, staff.pools, allocator)
-        return _encode(dialect, frames)
-
-    # A producer thread generates and encodes chunk k + 1 while this thread writes chunk k: numpy and the
-    # database drivers release the GIL for most of their work, so on two cores the two overlap. Chunks are
-    # produced in order by the one producer, so keys and random streams are the same as without it.
-    chunks = math.ceil(patients / chunk_size)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="careloop-seed") as producer:
-        pending = producer.submit(produce, 0)
-        for number in range(chunks):
-            batches = pending.result()
-            if number + 1 < chunks:
-                pending = producer.submit(produce, number + 1)
-            with engine.begin() as conn:
-                rows.update(_write(conn, batches))
-            if progress is not None:
-                progress(min(chunk_size, patients - number * chunk_size))
+    source = _batches(dialect, patients, seed, as_of_s, chunk_size, staff.pools, allocator, first_patient)
+    with closing(read_ahead(source, depth=3)) as items:
+        _write_chunks(engine, items, rows, progress)
     return SeedSummary(dict(rows), time.perf_counter() - started, anchor)
 
 
 def chunk_rng(seed: int, first_patient: int, number: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64([seed, first_patient, number]))
+
+
+def _batches(dialect: str, patients: int, seed: int, as_of: int, chunk_size: int, pools: StaffPools,
+             allocator: IdAllocator, first_patient: int) -> Iterator[Batch | int]:
+    """Each chunk's tables, encoded in write order, then the chunk's patient count to close it."""
+    for number in range(math.ceil(patients / chunk_size)):
+        n = min(chunk_size, patients - number * chunk_size)
+        frames = generate_chunk(chunk_rng(seed, first_patient, number), n, as_of, pools, allocator)
+        for table in TABLES:
+            if frame_length(frames.get(table, {})):
+                yield encode(dialect, table, frames.pop(table))
+        yield n
+
+
+def _write_chunks(engine: Engine, items: Iterator[Batch | int], rows: Counter[str],
+                  progress: Callable[[int], None] | None) -> None:
+    """One transaction per chunk: the batches as they come, then commit at the chunk's end marker."""
+    conn: Connection | None = None
+    last_ids: dict[str, int] = {}
+    try:
+        for item in items:
+            if conn is None:
+                conn = engine.connect()
+                conn.begin()
+                prepare_connection(conn)
+            if isinstance(item, Batch):
+                write_batch(conn, item)
+                rows[item.table] += item.rows
+                last_ids[item.table] = item.last_id
+                continue
+            advance_sequences(conn, last_ids)
+            conn.commit()
+            conn.close()
+            conn, last_ids = None, {}
+            if progress is not None:
+                progress(item)
+    finally:
+        if conn is not None:
+            conn.close()  # rolls the unfinished chunk back
 
 
 def _encode(dialect: str, frames: dict[str, Frame]) -> list[Batch]:
@@ -137,7 +160,7 @@ def _write(conn: Connection, batches: list[Batch]) -> Counter[str]:
     for batch in batches:
         write_batch(conn, batch)
         written[batch.table] += batch.rows
-    advance_sequences(conn, batches)
+    advance_sequences(conn, {batch.table: batch.last_id for batch in batches})
     return written
 
 
@@ -168,6 +191,7 @@ def generate_chunk(rng: np.random.Generator, n: int, as_of: int, pools: StaffPoo
     who = demographics.draw_people(rng, n, as_of)
     found = clinical.draw_conditions(rng, who)
     dead = _mortality(rng, who, found)
+    who = replace(who, until=np.where(dead.deceased, dead.deceased_at, as_of))
     enrolled = _enrolment(rng, who, dead)
     primary = careteams.assign_primary(rng, n, pools)
     meds = clinical.draw_medicines(rng, found, dead.deceased)

@@ -102,19 +102,19 @@ def _office_measurements(readings: _Readings, found: Conditions, base: Baselines
     visits = encounters.where(EncounterClass.ambulatory, EncounterStatus.finished)
     who = encounters.owner[visits]
     at = encounters.start[visits] + 600  # vitals ten minutes into the visit
-    _blood_pressure(readings, visits[chance(rng, 0.92, len(visits))], base, encounters, 600)
-    weighed = chance(rng, 0.6, len(visits))
+    _blood_pressure(readings, visits[chance(rng, 0.85, len(visits))], base, encounters, 600)
+    weighed = chance(rng, 0.3 + 0.55 * found.active("heart_failure")[who])  # daily weights matter in HF
     readings.add(visits[weighed], codes.WEIGHT,
                  np.round(base.weight[who[weighed]] * rng.normal(1, 0.015, weighed.sum()), 1), at[weighed])
     chronic = (found.active("diabetes") | found.active("ckd") | found.active("heart_failure")
                | found.active("hypertension"))[who]
-    _metabolic_panel(readings, visits[chance(rng, 0.22 + 0.15 * chronic)], base, found, 1800)
+    _metabolic_panel(readings, visits[chance(rng, 0.12 + 0.13 * chronic)], base, found, 1800)
     anaemia_risk = (found.active("ckd") | found.active("cancer"))[who]
-    blood_count = chance(rng, 0.12 + 0.2 * anaemia_risk)
+    blood_count = chance(rng, 0.06 + 0.14 * anaemia_risk)
     readings.add(visits[blood_count], codes.HEMOGLOBIN, _hemoglobin(rng, base, who[blood_count], 0.0),
                  at[blood_count] + 1800)
     diabetic = found.active("diabetes")[who]
-    a1c = chance(rng, np.where(diabetic, 0.45, 0.05))
+    a1c = chance(rng, np.where(diabetic, 0.4, 0.03))  # diabetics about twice a year (ADA)
     readings.add(visits[a1c], codes.HBA1C, np.round(np.clip(base.hba1c[who[a1c]] + rng.normal(0, 0.35, a1c.sum()),
                                                             4.0, 15.0), 1), at[a1c] + 1800)
 

@@ -123,7 +123,7 @@ def _clinic_time(ctx: _Context, day_start: Ints) -> Ints:
 
 def _office_visits(ctx: _Context) -> Frame:
     who, found, rng = ctx.who, ctx.found, ctx.rng
-    per_year = 2.0 + 0.7 * found.charlson + 0.5 * (who.age >= 65) + 0.3 * _frailty_excess(ctx)
+    per_year = 1.7 + 0.7 * found.charlson + 0.5 * (who.age >= 65) + 0.3 * _frailty_excess(ctx)
     owner = in_chunks_of(_counts(ctx, per_year, 30))
     k = len(owner)
     start = np.minimum(_clinic_time(ctx, between(rng, ctx.first, ctx.last[owner], k)), ctx.last[owner] - HOUR)

@@ -77,8 +77,8 @@ OPEN_QUEUED = (
     ((_CREATE_QUEUED, Step("hold", S.requested, S.on_hold, HOLD_REASONS)), 0.08),
 )
 FINISHED = (
-    ((_CREATE_READY, Step("complete", S.ready, S.completed)), 0.35),
-    ((_CREATE_READY, _START, Step("complete", S.in_progress, S.completed)), 0.48),
+    ((_CREATE_READY, Step("complete", S.ready, S.completed)), 0.45),
+    ((_CREATE_READY, _START, Step("complete", S.in_progress, S.completed)), 0.38),
     ((_CREATE_READY, Step("cancel", S.ready, S.cancelled, CANCEL_REASONS)), 0.14),
     ((_CREATE_READY, _START, Step("fail", S.in_progress, S.failed, FAIL_REASONS)), 0.03),
 )
@@ -242,7 +242,7 @@ def _open_due(rng: np.random.Generator, as_of: int, authored: Ints, k: int) -> I
 
 def _finished_tasks(rng: np.random.Generator, facts: _Patients, pools: StaffPools) -> Frame:
     who, found = facts.who, facts.found
-    per_patient = 0.8 + 0.35 * found.charlson + 0.3 * found.any_social_need
+    per_patient = 0.5 + 0.25 * found.charlson + 0.2 * found.any_social_need
     owner = in_chunks_of(np.minimum(rng.poisson(per_patient), 10).astype(np.int64))
     tasks = _draw_tasks(rng, facts, owner, pools, finished=True)
     k = len(owner)

@@ -12,7 +12,7 @@ rows the application inserts later get fresh ids. The seed assumes no one else w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,15 +122,15 @@ def write_batch(conn: Connection, batch: Batch) -> None:
     cursor.close()
 
 
-def advance_sequences(conn: Connection, batches: Iterable[Batch]) -> None:
-    """PostgreSQL: move each table's id sequence past the keys written (SQLite needs nothing: it hands out
-    max(rowid) + 1 itself)."""
+def advance_sequences(conn: Connection, last_ids: Mapping[str, int]) -> None:
+    """PostgreSQL: move each table's id sequence past the highest key written (SQLite needs nothing: it
+    hands out max(rowid) + 1 itself)."""
     if conn.dialect.name != "postgresql":
         return
-    for batch in batches:
-        if batch.rows:
+    for table, last in last_ids.items():
+        if last > 0:
             conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence(%(t)s, 'id'), %(last)s)",
-                                 {"t": batch.table, "last": batch.last_id})
+                                 {"t": table, "last": last})
 
 
 def _with_nulls(values: list[Any], mask: NDArray[np.bool_], null: Any) -> list[Any]:

@@ -1,0 +1,62 @@
+"""The read-ahead producer and the transaction per chunk: errors surface and never leave half a chunk."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import closing
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from careloop import db
+from careloop.models import Patient
+from careloop.synth import generator
+from careloop.synth.pipeline import read_ahead
+
+
+def test_read_ahead_yields_everything_in_order() -> None:
+    with closing(read_ahead(iter(range(100)), depth=3)) as items:
+        assert list(items) == list(range(100))
+
+
+def test_an_error_in_the_producer_reaches_the_consumer() -> None:
+    def failing() -> Iterator[int]:
+        yield 1
+        raise RuntimeError("generator broke")
+
+    with closing(read_ahead(failing(), depth=2)) as items, pytest.raises(RuntimeError, match="generator broke"):
+        list(items)
+
+
+def test_closing_early_stops_the_producer() -> None:
+    produced: list[int] = []
+
+    def endless() -> Iterator[int]:
+        n = 0
+        while True:
+            produced.append(n)
+            yield n
+            n += 1
+
+    with closing(read_ahead(endless(), depth=2)) as items:
+        assert next(items) == 0
+    assert len(produced) < 10
+    assert not [t for t in threading.enumerate() if t.name == "careloop-seed-producer"]
+
+
+def test_a_failed_chunk_leaves_the_chunks_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = generator.generate_chunk
+
+    def third_fails(rng: Any, n: int, *args: Any) -> Any:
+        frames = real(rng, n, *args)
+        if frames["patients"]["id"][0] > 60:
+            frames["tasks"]["patient_id"][:] = 10**9  # a key no patient has: the insert fails mid-chunk
+        return frames
+
+    monkeypatch.setattr(generator, "generate_chunk", third_fails)
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        generator.seed_population(db.engine(), patients=90, seed=1, chunk_size=30)
+    with db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(Patient)) == 60
