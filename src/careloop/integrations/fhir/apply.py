@@ -18,6 +18,9 @@ from careloop.integrations.fhir.summary import ImportSummary
 from careloop.integrations.fhir.targets import Target, Targets, derived_id
 from careloop.models import MapStatus
 
+# MapStatus values as plain strings: the enum's attribute lookup is measurable at a million resources.
+MAPPED, STORED, UNMAPPED, WAITING = (MapStatus.mapped.value, MapStatus.stored.value, MapStatus.unmapped.value,
+                                     MapStatus.waiting.value)
 # The references that put a resource careloop does not model into a patient's compartment.
 COMPARTMENT_PATHS = ("patient", "subject", "beneficiary")
 _EXISTING = ("SELECT id, source, source_id, logical_id, version_id, content_hash, domain_id "
@@ -141,19 +144,19 @@ class Applier:
         kept = prepared.existing.domain_id if prepared.existing is not None else None
         pending: list[links.Name] = []
         if mapped is None:
-            prepared.map_status, prepared.domain_id = MapStatus.stored.value, None
+            prepared.map_status, prepared.domain_id = STORED, None
         elif mapped.unmapped is not None:
-            prepared.map_status, prepared.domain_id = MapStatus.unmapped.value, kept
+            prepared.map_status, prepared.domain_id = UNMAPPED, kept
         else:
             outcome = links.fill(mapped, prepared.domain_id, self.targets, final, names)
             if outcome == WAIT:
-                prepared.map_status, prepared.domain_id = MapStatus.waiting.value, kept
+                prepared.map_status, prepared.domain_id = WAITING, kept
             elif isinstance(outcome, str):
-                prepared.map_status, prepared.domain_id = MapStatus.unmapped.value, kept
+                prepared.map_status, prepared.domain_id = UNMAPPED, kept
                 self.summary.unmapped[(prepared.rtype, outcome)] += 1
             else:
                 filled, pending = outcome
-                prepared.map_status = MapStatus.mapped.value
+                prepared.map_status = MAPPED
                 if not mapped.one_to_one:
                     prepared.domain_id = None
                 update_first = mapped.one_to_one and kept is not None and prepared.domain_id == kept
@@ -167,7 +170,7 @@ class Applier:
 
     def _compartment(self, prepared: Prepared) -> int | None:
         if prepared.rtype == "Patient":
-            return prepared.domain_id if prepared.map_status == MapStatus.mapped.value else None
+            return prepared.domain_id if prepared.map_status == MAPPED else None
         mapped = prepared.mapped
         ref = mapped.patient if mapped is not None else None
         if ref is None:
@@ -177,7 +180,7 @@ class Applier:
 
     def _remember(self, prepared: Prepared) -> None:
         mapped = prepared.mapped
-        one_row = mapped is not None and mapped.one_to_one and prepared.map_status == MapStatus.mapped.value
+        one_row = mapped is not None and mapped.one_to_one and prepared.map_status == MAPPED
         target = Target(prepared.resource_id, prepared.domain_id if one_row else None, prepared.patient_id)
         if one_row and prepared.rtype in NAMED and mapped is not None:
             name = mapped.rows[0].values.get("name")

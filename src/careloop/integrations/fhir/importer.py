@@ -2,9 +2,8 @@
 index, map what careloop models into its own tables, and say what happened.
 
 How a run goes:
-1. A second thread reads the input and prepares each resource without the database (prepare.py), while
-   this thread writes what it has prepared: the two overlap, as the database releases the interpreter
-   while it works.
+1. Each resource is read and prepared without the database (prepare.py). For a large input a second
+   process does this while this one writes, so the two halves of the work use both cores.
 2. A batch is applied in one savepoint (apply.py): one query per type finds what exists (same content:
    unchanged; other content: a new version), keys are handed out up front, references and the rows the
    mappers link to are looked up per batch, and everything is written in bulk. A resource whose rows need
@@ -24,12 +23,12 @@ import is completed by running it again.
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import queue
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -54,15 +53,17 @@ from careloop.integrations.fhir.prepare import (
     map_resource,
     needed_keys,
     prepare,
+    reference_rows,
 )
 from careloop.integrations.fhir.reader import Entry, Unit
 from careloop.integrations.fhir.references import Ref, ref
-from careloop.integrations.fhir.store import Writer
+from careloop.integrations.fhir.store import Checkpointer, Writer
 from careloop.integrations.fhir.summary import UNREADABLE, ImportSummary
 from careloop.integrations.fhir.targets import Targets
 from careloop.models import FhirImportRun
 
 BATCH = 2000  # resources per savepoint and per lookup query
+PARALLEL_FROM_BYTES = 32 << 20  # input size from which a second process reads and prepares
 COMMIT_EVERY = 50_000  # resources per transaction
 DEFAULT_SOURCE = "default"
 _DB_ERRORS = (sqlite3.Error, psycopg.Error, DBAPIError)
@@ -99,12 +100,11 @@ def import_paths(paths: Iterable[str | Path], *, source: str = DEFAULT_SOURCE,
     run_id = _start_run(source, actor)
     notes = Notes()
     try:
-        with _collector_paused(), db.session_factory()() as session:
+        with _collector_paused(), Checkpointer(db.engine()), db.session_factory()() as session:
             run = Run(session, source=source, actor=actor, summary=summary, run_id=run_id, notes=notes)
             try:
                 done = read = 0
-                shaper = Shaper(run.writer.postgres, run.now)
-                for prepared in _prepared_units(plan, shaper, run.now, notes):
+                for prepared in _prepared_units(plan, run.writer.postgres, run.now, notes):
                     run.apply(prepared)
                     done += prepared.unit.consumed
                     read += len(prepared.unit.entries)
@@ -139,38 +139,67 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _prepared_units(plan: reader.Plan, shaper: Shaper, now: datetime, notes: Notes) -> Iterator[PreparedUnit]:
-    """Read and prepare in a second thread, a few units ahead of the writes."""
-    ahead: queue.Queue[PreparedUnit | BaseException | None] = queue.Queue(maxsize=8)
-    stop = threading.Event()
+def _prepared_units(plan: reader.Plan, postgres: bool, now: datetime, notes: Notes) -> Iterator[PreparedUnit]:
+    """The prepared input: here for a small input, from a second process for a large one (reading and
+    preparing is half the work; a thread would not help, as both halves are Python and share one interpreter
+    lock, and starting a process costs about a second)."""
+    if plan.total_bytes < PARALLEL_FROM_BYTES:
+        shaper = Shaper(postgres, now)
+        for input_source in plan.sources:
+            for unit in reader.read(input_source):
+                yield prepare_unit(unit, shaper, now, notes)
+        return
+    yield from _from_a_second_process(plan, postgres, now, notes)
 
-    def produce() -> None:
-        try:
-            for input_source in plan.sources:
-                for unit in reader.read(input_source):
-                    if stop.is_set():
-                        return
-                    ahead.put(prepare_unit(unit, shaper, now, notes))
-            ahead.put(None)
-        except BaseException as exc:  # handed to the writing thread, which raises it
-            ahead.put(exc)
 
-    worker = threading.Thread(target=produce, name="fhir-import-reader", daemon=True)
+def _from_a_second_process(plan: reader.Plan, postgres: bool, now: datetime, notes: Notes) -> Iterator[PreparedUnit]:
+    context = multiprocessing.get_context("spawn")  # no fork: this process holds database connections
+    ahead: Any = context.Queue(maxsize=8)
+    worker = context.Process(target=_produce, args=(plan, postgres, now, ahead), name="fhir-import-reader",
+                             daemon=True)
     worker.start()
     try:
         while True:
-            item = ahead.get()
-            if item is None:
+            try:
+                kind, payload = ahead.get(timeout=1)
+            except queue.Empty:
+                if worker.is_alive():
+                    continue
+                raise RuntimeError(f"the reading process stopped (exit code {worker.exitcode})") from None
+            if kind == "unit":
+                yield payload
+            elif kind == "notes":
+                _add_notes(notes, payload)
                 return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+            else:
+                raise RuntimeError(f"reading the input failed: {payload}")
     finally:
-        stop.set()
-        while worker.is_alive():  # let a producer blocked on a full queue see the stop
-            with suppress(queue.Empty):
-                ahead.get(timeout=0.1)
+        if worker.is_alive():
+            worker.terminate()
         worker.join()
+
+
+def _produce(plan: reader.Plan, postgres: bool, now: datetime, ahead: Any) -> None:
+    """The second process: read and prepare, and send each unit without what only preparing needed."""
+    gc.disable()
+    notes, shaper = Notes(), Shaper(postgres, now)
+    try:
+        for input_source in plan.sources:
+            for unit in reader.read(input_source):
+                prepared = prepare_unit(unit, shaper, now, notes)
+                for entry in unit.entries:
+                    entry.lighten()
+                unit.full_urls = {}
+                ahead.put(("unit", prepared))
+        ahead.put(("notes", notes))
+    except BaseException as exc:
+        ahead.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _add_notes(notes: Notes, more: Notes) -> None:
+    notes.stored_only.update(more.stored_only)
+    notes.unmapped.update(more.unmapped)
+    notes.unmapped_snomed.update(more.unmapped_snomed)
 
 
 def prepare_unit(unit: Unit, shaper: Shaper, now: datetime, notes: Notes) -> PreparedUnit:
@@ -340,8 +369,8 @@ class Run:
         found = references.find(resource, {})
         mapped = self.shaper.shape(map_resource(rtype, resource, Context({}, self.now), Notes()))
         prepared = Prepared(Entry(origin or "", resource), rtype, source_id, text, b"", found, set(), None, None,
-                            None, mapped, needed_keys(found, mapped), resource_id=resource_id,
-                            logical_id=logical_id, version_id=version_id)
+                            None, mapped, needed_keys(found, mapped), reference_rows(found),
+                            resource_id=resource_id, logical_id=logical_id, version_id=version_id)
         prepared.existing = Existing(resource_id, logical_id, version_id, b"", domain_id)
         return prepared
 
@@ -389,15 +418,14 @@ def _savepoint(session: Session) -> Iterator[None]:
 
 def _map_again(prepared: Prepared, shaper: Shaper, now: datetime) -> None:
     """Before a retry: the first attempt filled the mapper's rows with keys its rolled-back savepoint gave."""
-    resource = prepared.entry.resource
-    if resource is not None and prepared.mapped is not None:
+    if prepared.mapped is not None:
+        resource = orjson.loads(prepared.text)
         prepared.mapped = shaper.shape(map_resource(prepared.rtype, resource, Context({}, now), Notes()))
     prepared.existing, prepared.domain_id, prepared.patient_id, prepared.version_id = None, None, None, 1
 
 
 def _type_of(entry: Entry) -> str:
-    rtype = entry.resource.get("resourceType") if entry.resource is not None else None
-    return rtype if isinstance(rtype, str) else UNREADABLE
+    return entry.resource_type or UNREADABLE
 
 
 def _describe(target: Ref) -> str:

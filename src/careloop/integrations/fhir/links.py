@@ -33,6 +33,11 @@ class Name:
         return name is not None
 
 
+def placeholders(values: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(column for column, value in values.items()
+                 if type(value) is Link or type(value) is NameOf or value is PRIMARY)
+
+
 def fill(mapped: Mapped, domain_id: int | None, targets: Targets, final: bool,
          names: list[tuple[str, Target]]) -> tuple[list[Row], list[Name]] | str:
     """The rows' values with placeholders filled (rows without what they need left out), and the names to
@@ -44,7 +49,8 @@ def fill(mapped: Mapped, domain_id: int | None, targets: Targets, final: bool,
     for index, row in enumerate(mapped.rows):
         values = row.values
         keep = True
-        for column, value in values.items():
+        for column in row.placeholders if row.placeholders is not None else placeholders(values):
+            value = values[column]
             if type(value) is Link:
                 target = targets.get(value.ref)
                 found = target.domain_id if target is not None else None

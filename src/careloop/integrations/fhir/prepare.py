@@ -1,6 +1,7 @@
 """Preparing one resource for the store, without the database: the structural check, its identity (source
 id), the JSON to keep, the content hash, its references and search fields, and the rows a mapper makes of it.
-Pure, so it can run beside the database writes (importer.py reads and prepares in a second thread)."""
+Pure, so it can run beside the database writes (importer.py reads and prepares large inputs in a second
+process)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import orjson
 
 from careloop.integrations.fhir import references, search_index, structure
+from careloop.integrations.fhir.links import placeholders
 from careloop.integrations.fhir.mappers import MAPPERS, Context, Link, Mapped, NameOf
 from careloop.integrations.fhir.reader import Entry
 from careloop.integrations.fhir.references import Found, Key
@@ -46,6 +48,7 @@ class Prepared:
     date_end: datetime | None
     mapped: Mapped | None  # None: a type careloop does not model
     needed: set[Key]  # the targets its references and links name
+    reference_rows: list[tuple[Any, ...]]  # fhir_references rows without resource_id and target
     # Set while the batch is applied:
     existing: Existing | None = None
     resource_id: int = 0
@@ -63,7 +66,7 @@ class Prepared:
 
 @dataclass(slots=True)
 class Notes:
-    """What preparing noticed, for the summary (kept apart so the preparing thread writes only here)."""
+    """What preparing noticed, for the summary (kept apart: it may be counted in another process)."""
 
     stored_only: Counter[str] = field(default_factory=Counter)
     unmapped: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -93,7 +96,13 @@ def prepare(entry: Entry, full_urls: dict[str, tuple[str, str]], context: Contex
     start, end = search_index.date_span(resource, rtype)
     return Prepared(entry, rtype, source_id, text, content_hash(resource, full_urls), found,
                     search_index.tokens(resource, rtype), search_index.status(resource, rtype), start, end,
-                    shaper.shape(mapped), needed_keys(found, mapped))
+                    shaper.shape(mapped), needed_keys(found, mapped), reference_rows(found))
+
+
+def reference_rows(found: list[Found]) -> list[tuple[Any, ...]]:
+    """(seq, path, target_type, target_id, target_identifier, reference) of each reference, cut to fit."""
+    return [(seq, path[:64], ref.type, ref.id, ref.identifier[:300] if ref.identifier is not None else None,
+             ref.raw[:500] if ref.raw is not None else None) for seq, (path, ref) in enumerate(found)]
 
 
 def needed_keys(found: list[Found], mapped: Mapped | None) -> set[Key]:
@@ -109,7 +118,7 @@ def needed_keys(found: list[Found], mapped: Mapped | None) -> set[Key]:
 
 class Shaper:
     """Completes mapped rows for a bulk INSERT on the backend in use (defaults, keys made per row, dates and
-    times in the stored form), here rather than in the writing thread, which is the one that waits."""
+    times in the stored form), here rather than in the writing process, which is the one the run waits on."""
 
     def __init__(self, postgres: bool, now: datetime) -> None:
         self._postgres = postgres
@@ -125,6 +134,7 @@ class Shaper:
                 spec = self._specs[row.table] = TableSpec.of(Base.metadata.tables[row.table])
             given = row.values
             row.columns = tuple(given)
+            row.placeholders = placeholders(given)
             values = {**spec.constants, **given}
             for name, factory in spec.factories:
                 if name not in given:

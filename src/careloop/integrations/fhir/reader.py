@@ -30,6 +30,19 @@ class Entry:
     raw: bytes | None = None  # the NDJSON line as read, stored as is
     full_url: str | None = None
     error: str | None = None  # why this entry could not be read at all
+    kept_type: str | None = None  # the resourceType, kept when the entry is lightened for another process
+
+    @property
+    def resource_type(self) -> str | None:
+        if self.resource is None:
+            return self.kept_type
+        found = self.resource.get("resourceType")
+        return found if isinstance(found, str) else None
+
+    def lighten(self) -> None:
+        """Drop the parsed resource and the raw line (the prepared JSON text carries what is needed)."""
+        self.kept_type = self.resource_type
+        self.resource = self.raw = None
 
 
 @dataclass(slots=True)

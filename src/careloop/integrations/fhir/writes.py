@@ -89,7 +89,7 @@ def _update(writer: Writer, rows: list[DomainRow], now: datetime) -> None:
 
 
 def _insert(writer: Writer, table: str, rows: list[DomainRow]) -> None:
-    """The rows were completed by the preparing thread (prepare.Shaper); only keys are added here."""
+    """The rows were completed when they were prepared (prepare.Shaper); only keys are added here."""
     full = writer.spec(table)
     keyed = table in PRIMARY_TABLES or full.without_id is None
     spec: TableSpec = full if keyed or full.without_id is None else full.without_id
@@ -136,12 +136,10 @@ def write_store(writer: Writer, writes: list[Prepared], *, source: str, run_id: 
 def _references(writes: Iterable[Prepared], targets: Targets) -> Iterable[tuple[Any, ...]]:
     get = targets.get
     for p in writes:
-        for seq, (path, ref) in enumerate(p.found):
+        resource_id = p.resource_id
+        for (_, ref), row in zip(p.found, p.reference_rows, strict=True):
             target = get(ref)
-            identifier, raw = ref.identifier, ref.raw
-            yield (p.resource_id, seq, path[:64], ref.type, ref.id,
-                   identifier[:300] if identifier is not None else None, raw[:500] if raw is not None else None,
-                   target.resource_id if target is not None else None)
+            yield (resource_id, *row, target.resource_id if target is not None else None)
 
 
 def write_remap(writer: Writer, writes: Sequence[Prepared]) -> None:

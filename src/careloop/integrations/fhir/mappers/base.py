@@ -37,6 +37,9 @@ class _Primary:
     def __repr__(self) -> str:
         return "PRIMARY"
 
+    def __reduce__(self) -> str:
+        return "PRIMARY"  # unpickled as the one module-level instance, so `is PRIMARY` holds across processes
+
 
 PRIMARY: Final = _Primary()
 
@@ -48,6 +51,8 @@ class Row:
     # The columns the mapper set (the importer completes `values` with defaults for an INSERT; an UPDATE
     # of a row careloop already has touches only these, so what careloop itself added stays).
     columns: tuple[str, ...] = ()
+    # The columns holding a Link, NameOf or PRIMARY, noted when the row is prepared (None: not noted yet).
+    placeholders: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)
