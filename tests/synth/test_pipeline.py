@@ -46,13 +46,15 @@ def test_closing_early_stops_the_producer() -> None:
     assert not [t for t in threading.enumerate() if t.name == "careloop-seed-producer"]
 
 
-def test_a_failed_chunk_leaves_the_chunks_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("table", "column"), [("tasks", "patient_id"), ("observations", "encounter_id")])
+def test_a_failed_chunk_leaves_the_chunks_before_it(monkeypatch: pytest.MonkeyPatch, table: str, column: str) -> None:
+    """Whichever table fails (on PostgreSQL: in either writing lane), no part of its chunk stays."""
     real = generator.generate_chunk
 
     def third_fails(rng: Any, n: int, *args: Any) -> Any:
         frames = real(rng, n, *args)
         if frames["patients"]["id"][0] > 60:
-            frames["tasks"]["patient_id"][:] = 10**9  # a key no patient has: the insert fails mid-chunk
+            frames[table][column][:] = 10**9  # a key nothing has: the insert fails mid-chunk
         return frames
 
     monkeypatch.setattr(generator, "generate_chunk", third_fails)

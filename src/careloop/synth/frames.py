@@ -77,10 +77,6 @@ def concat(frames: list[Frame]) -> Frame:
     return {name: np.concatenate([f[name] for f in frames]) for name in frames[0]}
 
 
-def take(frame: Frame, index: NDArray[Any]) -> Frame:
-    return {name: column[index] for name, column in frame.items()}
-
-
 def arrange(frame: Frame, *keys: str) -> Frame:
     """The rows in the order of one of the table's indexes (keys first to last), with the public ids sorted
     along them (a sorted set of random ids is still random). The bulk insert then walks each of those

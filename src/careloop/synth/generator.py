@@ -1,5 +1,9 @@
 """seed_population: generate the synthetic population chunk by chunk and write each chunk in bulk.
 
+A producer thread generates and encodes (generate_chunk, writer.encode) a few tables ahead of the writing
+(load.write_chunks): one transaction per chunk on SQLite, two connections on PostgreSQL. Either way a chunk
+is written whole or not at all.
+
 Determinism: the same seed, the same as_of day and the same starting database (empty, or holding the same
 rows) give identical rows, public ids included. The one exception is users.password_hash: Argon2 salts are
 random by design. as_of defaults to today (UTC), so data seeded today stays "recent" (tasks due around now,
@@ -29,7 +33,8 @@ from careloop.errors import Conflict
 from careloop.models import Patient
 from careloop.synth import careteams, clinical, demographics, measurements, utilisation, worklists
 from careloop.synth.draw import Bools, Ints, between, chance, days
-from careloop.synth.frames import Frame, frame_length
+from careloop.synth.frames import SECONDS_PER_DAY, Frame, frame_length
+from careloop.synth.load import write_chunks
 from careloop.synth.pipeline import read_ahead
 from careloop.synth.staff import DEMO_PASSWORD, ExistingStaff, StaffPlan, StaffPools, plan_staff
 from careloop.synth.writer import (
@@ -81,8 +86,8 @@ def seed_population(engine: Engine, *, patients: int, seed: int, progress: Calla
                     as_of: datetime | None = None, append: bool = False,
                     chunk_size: int = CHUNK_SIZE) -> SeedSummary:
     """Write `patients` synthetic patients, their clinical record and their work, plus the staff and teams
-    who look after them, in one transaction per chunk. Refuses (PopulationExists) if the database already
-    holds patients, unless `append`."""
+    who look after them, chunk by chunk. Refuses (PopulationExists) if the database already holds patients,
+    unless `append`."""
     if patients < 1:
         raise ValueError("patients must be at least 1")
     started = time.perf_counter()
@@ -103,7 +108,7 @@ def seed_population(engine: Engine, *, patients: int, seed: int, progress: Calla
     first_patient = allocator.peek("patients")
     source = _batches(dialect, patients, seed, as_of_s, chunk_size, staff.pools, allocator, first_patient)
     with closing(read_ahead(source, depth=3)) as items:
-        _write_chunks(engine, items, rows, progress)
+        rows.update(write_chunks(engine, items, progress))
     return SeedSummary(dict(rows), time.perf_counter() - started, anchor)
 
 
@@ -121,33 +126,6 @@ def _batches(dialect: str, patients: int, seed: int, as_of: int, chunk_size: int
             if frame_length(frames.get(table, {})):
                 yield encode(dialect, table, frames.pop(table))
         yield n
-
-
-def _write_chunks(engine: Engine, items: Iterator[Batch | int], rows: Counter[str],
-                  progress: Callable[[int], None] | None) -> None:
-    """One transaction per chunk: the batches as they come, then commit at the chunk's end marker."""
-    conn: Connection | None = None
-    last_ids: dict[str, int] = {}
-    try:
-        for item in items:
-            if conn is None:
-                conn = engine.connect()
-                conn.begin()
-                prepare_connection(conn)
-            if isinstance(item, Batch):
-                write_batch(conn, item)
-                rows[item.table] += item.rows
-                last_ids[item.table] = item.last_id
-                continue
-            advance_sequences(conn, last_ids)
-            conn.commit()
-            conn.close()
-            conn, last_ids = None, {}
-            if progress is not None:
-                progress(item)
-    finally:
-        if conn is not None:
-            conn.close()  # rolls the unfinished chunk back
 
 
 def _encode(dialect: str, frames: dict[str, Frame]) -> list[Batch]:
@@ -174,7 +152,8 @@ def _mortality(rng: np.random.Generator, who: demographics.People, found: clinic
     """About 1-2% died in the last year, likelier when old and sick."""
     p = np.clip(0.003 + 0.004 * found.charlson + 0.02 * (who.age >= 85) + 0.006 * (who.age >= 75), 0, 0.3)
     deceased = chance(rng, p)
-    at = who.as_of - between(rng, days(2), days(365), who.n)
+    adult = (who.birth_day + int(18 * demographics.DAYS_PER_YEAR) + 1) * SECONDS_PER_DAY
+    at = np.maximum(who.as_of - between(rng, days(2), days(365), who.n), adult)  # the programme is for adults
     return _Mortality(deceased, at)
 
 
