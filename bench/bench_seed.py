@@ -18,11 +18,13 @@ import time
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bench._common import RESULTS, fresh_database, peak_rss_mb, print_table
 from careloop import db
-from careloop.models import Base
+from careloop.access import load_actor, visible_patient_ids
+from careloop.models import Base, Patient
 from careloop.synth.frames import Frame, python_rows
 from careloop.synth.generator import (
     PATIENT_TABLES,
@@ -35,9 +37,25 @@ from careloop.synth.generator import (
     today_utc,
 )
 from careloop.synth.writer import complete
+from careloop.tasks import service as tasks_service
+from careloop.tasks.schemas import DueWindow, WorklistFilter
+from careloop.users import repository as users_repo
 
 
-def run_bulk(backend: str, patients: int, seed: int) -> tuple[SeedSummary, float]:
+def coordinator_view() -> dict[str, int]:
+    """What the demo coordinator sees after the seed: the size of their panel and worklist."""
+    with db.unit_of_work() as session:
+        user = users_repo.by_username(session, "coordinator")
+        assert user is not None, "the seed made no coordinator"
+        actor = load_actor(session, user, channel="api")
+        panel = session.scalar(select(func.count(func.distinct(Patient.id)))
+                               .where(Patient.id.in_(visible_patient_ids(actor)))) or 0
+        _, open_tasks = tasks_service.worklist(session, actor, WorklistFilter(size=1))
+        _, overdue = tasks_service.worklist(session, actor, WorklistFilter(size=1, due=DueWindow.overdue))
+    return {"panel": panel, "open_tasks": open_tasks, "overdue": overdue}
+
+
+def run_bulk(backend: str, patients: int, seed: int) -> tuple[SeedSummary, float, dict[str, int]]:
     with fresh_database(backend):
         done = [0]
         started = time.perf_counter()
@@ -49,7 +67,7 @@ def run_bulk(backend: str, patients: int, seed: int) -> tuple[SeedSummary, float
 
         summary = seed_population(db.engine(), patients=patients, seed=seed, progress=report)
         print()
-        return summary, peak_rss_mb()
+        return summary, peak_rss_mb(), coordinator_view()
 
 
 def _models() -> dict[str, type[Any]]:
@@ -88,14 +106,16 @@ def main() -> None:
     parser.add_argument("--peer-patients", type=int, default=2000, help="sample size for the naive ORM peer")
     args = parser.parse_args()
 
-    print(f"bulk seed of {args.patients:,} patients on {args.backend} ({os.cpu_count()} CPUs)")
-    summary, rss = run_bulk(args.backend, args.patients, args.seed)
+    print(f"bulk seed of {args.patients:,} patients on {args.backend} ({os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.2f})")
+    summary, rss, view = run_bulk(args.backend, args.patients, args.seed)
     print(f"naive ORM peer on {args.peer_patients:,} patients ...")
     per_patient = run_orm_peer(args.backend, args.peer_patients, args.seed)
-    report(args, summary, rss, per_patient)
+    report(args, summary, rss, per_patient, view)
 
 
-def report(args: argparse.Namespace, summary: SeedSummary, rss: float, per_patient: float) -> None:
+def report(args: argparse.Namespace, summary: SeedSummary, rss: float, per_patient: float,
+           view: dict[str, int]) -> None:
     seconds = summary.seconds
     peer_seconds = per_patient * args.patients
     print(f"\n{args.backend}, {summary.patients:,} patients in {seconds:.1f} s: "
@@ -105,6 +125,8 @@ def report(args: argparse.Namespace, summary: SeedSummary, rss: float, per_patie
                 [[name, f"{count:,}", f"{count / seconds:,.0f}"] for name, count in summary.rows.items()])
     print(f"\npeer: naive ORM (add + flush per row) {1 / per_patient:,.0f} patients/s, "
           f"{peer_seconds:,.0f} s extrapolated to {args.patients:,}; bulk is {peer_seconds / seconds:.1f}x faster")
+    print(f"coordinator: panel of {view['panel']:,} patients, {view['open_tasks']:,} open tasks on the worklist, "
+          f"{view['overdue']:,} overdue")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"seed-{args.backend}-{args.patients}.json"
     out.write_text(json.dumps({
@@ -112,7 +134,8 @@ def report(args: argparse.Namespace, summary: SeedSummary, rss: float, per_patie
         "rows": summary.rows, "patients_per_second": summary.patients / seconds,
         "rows_per_second": summary.total_rows / seconds, "peak_rss_mb": rss,
         "peer_seconds_per_patient": per_patient, "peer_extrapolated_seconds": peer_seconds,
-        "ratio": peer_seconds / seconds,
+        "ratio": peer_seconds / seconds, "coordinator": view,
+        "load_average_after": os.getloadavg(),
     }, indent=2))
 
 

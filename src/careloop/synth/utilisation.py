@@ -1,4 +1,4 @@
-"""Encounters over the 18 months before as_of: office, virtual and home visits, ED visits, hospital stays
+"""Encounters over the year before as_of: office, virtual and home visits, ED visits, hospital stays
 with 30-day readmissions, a few patients in hospital now, and planned visits ahead.
 
 Rates rise with the Charlson score, age and frailty. With the default population (mean age about 62,
@@ -23,7 +23,7 @@ from careloop.synth.draw import Bools, Floats, Ints, between, chance, days, in_c
 from careloop.synth.frames import NULL_INT, SECONDS_PER_DAY, Frame, arrange, concat, random_uuid_hex
 from careloop.synth.writer import IdAllocator
 
-WINDOW_DAYS = 548  # 18 months: the 12-month look-backs of readmission scores, and trends before them
+WINDOW_DAYS = 365  # a year of history: what the 12-month look-backs of readmission scores read
 HOUR = 3600
 # The condition an office visit is most likely about, most pressing first.
 VISIT_FOCUS = ("heart_failure", "copd", "ckd", "diabetes", "cancer", "dementia", "atrial_fibrillation",

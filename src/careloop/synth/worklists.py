@@ -242,13 +242,13 @@ def _open_due(rng: np.random.Generator, as_of: int, authored: Ints, k: int) -> I
 
 def _finished_tasks(rng: np.random.Generator, facts: _Patients, pools: StaffPools) -> Frame:
     who, found = facts.who, facts.found
-    per_patient = 0.5 + 0.25 * found.charlson + 0.2 * found.any_social_need
+    per_patient = 0.35 + 0.2 * found.charlson + 0.15 * found.any_social_need
     owner = in_chunks_of(np.minimum(rng.poisson(per_patient), 10).astype(np.int64))
     tasks = _draw_tasks(rng, facts, owner, pools, finished=True)
     k = len(owner)
     tasks["path"] = _path_choice(rng, FINISHED, k)
     end = np.where(facts.deceased, facts.deceased_at, who.as_of)[owner]
-    start = np.maximum(facts.enrolled[owner], who.as_of - days(700))
+    start = np.maximum(facts.enrolled[owner], who.as_of - days(365))
     authored = between(rng, start, np.maximum(end - days(1), start + HOUR), k)
     tasks["authored"] = authored
     tasks["last"] = np.minimum(authored + between(rng, 2 * HOUR, days(20), k), end)
