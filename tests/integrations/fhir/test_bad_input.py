@@ -183,9 +183,9 @@ def test_a_path_that_does_not_exist_stops_the_run_before_anything_is_written(tmp
 
 def test_a_large_input_is_read_and_prepared_in_a_second_process_with_the_same_result(
         tmp_path: Path, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    from careloop.integrations.fhir import importer
+    from careloop.integrations.fhir import pipeline
 
-    monkeypatch.setattr(importer, "PARALLEL_FROM_BYTES", 0)  # as if the input were large
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM_BYTES", 0)  # as if the input were large
     path = tmp_path / "Patient.ndjson"
     path.write_bytes(orjson.dumps(patient("p1")) + b"\n{broken\n" + orjson.dumps(observation("o1")) + b"\n")
 

@@ -23,8 +23,6 @@ import is completed by running it again.
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import queue
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -45,6 +43,7 @@ from careloop.clock import utcnow
 from careloop.integrations.fhir import reader, references, structure
 from careloop.integrations.fhir.apply import COMPARTMENT_PATHS, Applier
 from careloop.integrations.fhir.mappers import Context
+from careloop.integrations.fhir.pipeline import PreparedUnit, prepared_units
 from careloop.integrations.fhir.prepare import (
     Existing,
     Notes,
@@ -52,10 +51,9 @@ from careloop.integrations.fhir.prepare import (
     Shaper,
     map_resource,
     needed_keys,
-    prepare,
     reference_rows,
 )
-from careloop.integrations.fhir.reader import Entry, Unit
+from careloop.integrations.fhir.reader import Entry
 from careloop.integrations.fhir.references import Ref, ref
 from careloop.integrations.fhir.store import Checkpointer, Writer
 from careloop.integrations.fhir.summary import UNREADABLE, ImportSummary
@@ -63,7 +61,6 @@ from careloop.integrations.fhir.targets import Targets
 from careloop.models import FhirImportRun
 
 BATCH = 2000  # resources per savepoint and per lookup query
-PARALLEL_FROM_BYTES = 32 << 20  # input size from which a second process reads and prepares
 COMMIT_EVERY = 50_000  # resources per transaction
 DEFAULT_SOURCE = "default"
 _DB_ERRORS = (sqlite3.Error, psycopg.Error, DBAPIError)
@@ -77,12 +74,6 @@ class ImportProgress:
 
 
 ProgressCallback = Callable[[ImportProgress], None]
-
-
-@dataclass(slots=True)
-class PreparedUnit:
-    unit: Unit
-    items: list[Prepared | str]  # one per entry: prepared, or why it is rejected
 
 
 def import_paths(paths: Iterable[str | Path], *, source: str = DEFAULT_SOURCE,
@@ -104,7 +95,7 @@ def import_paths(paths: Iterable[str | Path], *, source: str = DEFAULT_SOURCE,
             run = Run(session, source=source, actor=actor, summary=summary, run_id=run_id, notes=notes)
             try:
                 done = read = 0
-                for prepared in _prepared_units(plan, run.writer.postgres, run.now, notes):
+                for prepared in prepared_units(plan, run.writer.postgres, run.now, notes):
                     run.apply(prepared)
                     done += prepared.unit.consumed
                     read += len(prepared.unit.entries)
@@ -137,76 +128,6 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _prepared_units(plan: reader.Plan, postgres: bool, now: datetime, notes: Notes) -> Iterator[PreparedUnit]:
-    """The prepared input: here for a small input, from a second process for a large one (reading and
-    preparing is half the work; a thread would not help, as both halves are Python and share one interpreter
-    lock, and starting a process costs about a second)."""
-    if plan.total_bytes < PARALLEL_FROM_BYTES:
-        shaper = Shaper(postgres, now)
-        for input_source in plan.sources:
-            for unit in reader.read(input_source):
-                yield prepare_unit(unit, shaper, now, notes)
-        return
-    yield from _from_a_second_process(plan, postgres, now, notes)
-
-
-def _from_a_second_process(plan: reader.Plan, postgres: bool, now: datetime, notes: Notes) -> Iterator[PreparedUnit]:
-    context = multiprocessing.get_context("spawn")  # no fork: this process holds database connections
-    ahead: Any = context.Queue(maxsize=8)
-    worker = context.Process(target=_produce, args=(plan, postgres, now, ahead), name="fhir-import-reader",
-                             daemon=True)
-    worker.start()
-    try:
-        while True:
-            try:
-                kind, payload = ahead.get(timeout=1)
-            except queue.Empty:
-                if worker.is_alive():
-                    continue
-                raise RuntimeError(f"the reading process stopped (exit code {worker.exitcode})") from None
-            if kind == "unit":
-                yield payload
-            elif kind == "notes":
-                _add_notes(notes, payload)
-                return
-            else:
-                raise RuntimeError(f"reading the input failed: {payload}")
-    finally:
-        if worker.is_alive():
-            worker.terminate()
-        worker.join()
-
-
-def _produce(plan: reader.Plan, postgres: bool, now: datetime, ahead: Any) -> None:
-    """The second process: read and prepare, and send each unit without what only preparing needed."""
-    gc.disable()
-    notes, shaper = Notes(), Shaper(postgres, now)
-    try:
-        for input_source in plan.sources:
-            for unit in reader.read(input_source):
-                prepared = prepare_unit(unit, shaper, now, notes)
-                for entry in unit.entries:
-                    entry.lighten()
-                unit.full_urls = {}
-                ahead.put(("unit", prepared))
-        ahead.put(("notes", notes))
-    except BaseException as exc:
-        ahead.put(("error", f"{type(exc).__name__}: {exc}"))
-
-
-def _add_notes(notes: Notes, more: Notes) -> None:
-    notes.stored_only.update(more.stored_only)
-    notes.unmapped.update(more.unmapped)
-    notes.unmapped_snomed.update(more.unmapped_snomed)
-
-
-def prepare_unit(unit: Unit, shaper: Shaper, now: datetime, notes: Notes) -> PreparedUnit:
-    if unit.error is not None:
-        return PreparedUnit(unit, [unit.error] * len(unit.entries))
-    context = Context(unit.full_urls, now)
-    return PreparedUnit(unit, [prepare(entry, unit.full_urls, context, notes, shaper) for entry in unit.entries])
 
 
 def _merge(summary: ImportSummary, notes: Notes) -> None:

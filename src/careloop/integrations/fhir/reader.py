@@ -39,6 +39,9 @@ class Entry:
         found = self.resource.get("resourceType")
         return found if isinstance(found, str) else None
 
+    def __reduce__(self) -> tuple[Any, ...]:  # a constructor call: cheaper to unpickle than slots state
+        return (Entry, (self.location, self.resource, self.raw, self.full_url, self.error, self.kept_type))
+
     def lighten(self) -> None:
         """Drop the parsed resource and the raw line (the prepared JSON text carries what is needed)."""
         self.kept_type = self.resource_type

@@ -105,8 +105,9 @@ class Writer:
         self._next_ids.clear()
         self.now = now
         if not self.postgres:
-            # Random-order index inserts (uuid ids, identifiers) thrash SQLite's 2 MiB default page cache.
-            self._cursor.execute("PRAGMA cache_size=-262144")
+            # Random-order index inserts (uuid ids, identifiers, references) thrash SQLite's 2 MiB default page
+            # cache; up to 1 GiB for the run (allocated as used, given back when the run ends).
+            self._cursor.execute("PRAGMA cache_size=-1048576")
             # Commits only append to the WAL; a Checkpointer copies it into the database meanwhile.
             self._cursor.execute("PRAGMA wal_autocheckpoint=0")
 
