@@ -15,6 +15,7 @@ from careloop.careteams import web as careteams_web
 from careloop.careteams.api import router as careteams_router
 from careloop.config import get_settings
 from careloop.http import errors
+from careloop.integrations.fhir import api as fhir_api
 from careloop.notifications import web as notifications_web
 from careloop.notifications.api import router as notifications_router
 from careloop.patients import web as patients_web
@@ -48,11 +49,12 @@ def create_app() -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.include_router(api_router())
+    app.include_router(fhir_api.router)  # FHIR R4, described by its own /fhir/R4/metadata, not /api's OpenAPI
     for web_routes in WEB_ROUTERS:
         app.include_router(web_routes)
     _mount_assets(app)
     _add_docs_and_health(app)
-    errors.install(app, render_html=render_error)
+    errors.install(app, render_html=render_error, render_fhir=fhir_api.render_error)
     return app
 
 

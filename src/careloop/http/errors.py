@@ -16,6 +16,7 @@ from careloop.errors import CareloopError, TooManyAttempts
 log = logging.getLogger(__name__)
 
 HtmlRenderer = Callable[[Request, int, str, str], Response]
+FhirRenderer = Callable[[int, str], Response]  # (status, diagnostics) -> an OperationOutcome
 
 
 def _wants_html(request: Request) -> bool:
@@ -40,9 +41,12 @@ def validation_messages(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
-def install(app: FastAPI, render_html: HtmlRenderer | None = None) -> None:
+def install(app: FastAPI, render_html: HtmlRenderer | None = None,
+            render_fhir: FhirRenderer | None = None) -> None:
     def respond(request: Request, status: int, code: str, message: str,
                 details: dict[str, Any] | None = None) -> Response:
+        if render_fhir is not None and request.url.path.startswith("/fhir/"):
+            return render_fhir(status, message)
         if render_html is not None and _wants_html(request):
             return render_html(request, status, code, message)
         return _json(status, code, message, details)

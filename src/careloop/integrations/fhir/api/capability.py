@@ -1,0 +1,62 @@
+"""The CapabilityStatement (capabilitystatement.html, http.html#capabilities): built from the parameter table
+the search code uses, so it states only what this server does: read, vread, history-instance and
+search-type over the types careloop keeps, JSON only, SMART-on-FHIR bearer tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from careloop import __version__
+from careloop.integrations.fhir.api import params
+from careloop.integrations.fhir.api.outcome import FHIR_JSON
+
+_SMART = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+_PARAM_TYPES = {"token": "token", "date": "date", "reference": "reference", "status": "token"}
+# Types the search table describes; any other R4 type careloop stores is still readable by id.
+TYPES = tuple(sorted(params.BY_TYPE))
+
+
+def statement(base: str, released: str) -> dict[str, Any]:
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": released,
+        "publisher": "careloop",
+        "kind": "instance",
+        "software": {"name": "careloop", "version": __version__},
+        "implementation": {"description": "careloop FHIR R4 API (read side)", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": [FHIR_JSON, "json"],
+        "rest": [{
+            "mode": "server",
+            "security": {
+                "cors": False,
+                "service": [{"coding": [{"system": _SMART, "code": "SMART-on-FHIR"}]}],
+                "description": "Bearer tokens (Authorization: Bearer) carrying SMART scopes such as user/*.read, "
+                               "patient/Observation.read or system/*.rs; access is also limited to the "
+                               "patients on the token user's care teams.",
+            },
+            "resource": [_resource(name) for name in TYPES],
+            "operation": [{"name": "everything",
+                           "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}],
+        }],
+    }
+
+
+def _resource(name: str) -> dict[str, Any]:
+    search = [{"name": "_id", "type": "token"}, {"name": "_lastUpdated", "type": "date"}]
+    search += [{"name": p.name, "type": _PARAM_TYPES[p.kind]} for p in params.for_type(name).values()]
+    entry: dict[str, Any] = {
+        "type": name,
+        "interaction": [{"code": code} for code in ("read", "vread", "history-instance", "search-type")],
+        "versioning": "versioned",
+        "readHistory": True,
+        "searchParam": search,
+    }
+    includes = [f"{name}:{p}" for p in sorted(params.includes(name))]
+    if includes:
+        entry["searchInclude"] = includes
+    if name == "Patient":
+        entry["operation"] = [{"name": "everything",
+                               "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]
+    return entry
