@@ -310,3 +310,19 @@ def test_nothing_is_dated_after_a_patients_death(population: dict[str, Frame]) -
     open_tasks = np.isin(population["tasks"]["patient_id"], list(died)) & np.isin(
         population["tasks"]["status"], ["ready", "requested", "in-progress", "on-hold", "accepted", "received"])
     assert not open_tasks.any()
+
+
+def test_task_owners_are_on_the_patients_care_team(population: dict[str, Frame]) -> None:
+    """The rules the task service applies when assigning: a person or team must be on the care team, and a
+    queued role must be held there by someone."""
+    members, tasks = population["care_team_members"], population["tasks"]
+    active = np.isnat(members["period_end"])
+    patient, user, team, role = (members[c][active].tolist() for c in ("patient_id", "user_id", "team_id", "role"))
+    by_user, by_team, by_role = set(zip(patient, user)), set(zip(patient, team)), set(zip(patient, role))
+    open_ = ~np.isin(tasks["status"], ["completed", "cancelled", "failed"])
+    for pid, owner, owner_team, owner_role in zip(*(tasks[c][open_].tolist() for c in (
+            "patient_id", "owner_user_id", "owner_team_id", "owner_role")), strict=True):
+        assert (owner >= 0) + (owner_team >= 0) + (owner_role != "") == 1
+        assert owner < 0 or (pid, owner) in by_user
+        assert owner_team < 0 or (pid, owner_team) in by_team
+        assert owner_role == "" or (pid, owner_role) in by_role
