@@ -62,6 +62,7 @@ from careloop.models import FhirImportRun
 
 BATCH = 2000  # resources per savepoint and per lookup query
 COMMIT_EVERY = 50_000  # resources per transaction
+ANALYZE_FIRST = 10_000  # resources written before PostgreSQL's statistics are first refreshed (then at 2x, 4x...)
 DEFAULT_SOURCE = "default"
 _DB_ERRORS = (sqlite3.Error, psycopg.Error, DBAPIError)
 
@@ -168,6 +169,8 @@ class Run:
                                summary=summary)
         self.shaper = Shaper(self.writer.postgres, self.now)
         self.since_commit = 0
+        self.written = 0
+        self.next_analyze = ANALYZE_FIRST
 
     def close(self) -> None:
         self.writer.close()
@@ -184,6 +187,9 @@ class Run:
             self.since_commit = 0
             self.now = utcnow()
             self.writer.begin(self.session, self.now)
+        if self.written >= self.next_analyze:
+            self.writer.analyze()
+            self.next_analyze = self.written * 2
 
     def _transaction(self, prepared: PreparedUnit) -> None:
         unit = prepared.unit
@@ -260,6 +266,7 @@ class Run:
             else:
                 counts.unchanged += 1
         self.since_commit += len(batch)
+        self.written += len(batch)
 
     # -- the end of the run ----------------------------------------------------------------------------
 
