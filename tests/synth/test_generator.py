@@ -318,7 +318,8 @@ def test_task_owners_are_on_the_patients_care_team(population: dict[str, Frame])
     members, tasks = population["care_team_members"], population["tasks"]
     active = np.isnat(members["period_end"])
     patient, user, team, role = (members[c][active].tolist() for c in ("patient_id", "user_id", "team_id", "role"))
-    by_user, by_team, by_role = set(zip(patient, user)), set(zip(patient, team)), set(zip(patient, role))
+    by_user, by_team = set(zip(patient, user, strict=True)), set(zip(patient, team, strict=True))
+    by_role = set(zip(patient, role, strict=True))
     open_ = ~np.isin(tasks["status"], ["completed", "cancelled", "failed"])
     for pid, owner, owner_team, owner_role in zip(*(tasks[c][open_].tolist() for c in (
             "patient_id", "owner_user_id", "owner_team_id", "owner_role")), strict=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
@@ -11,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from careloop import db
-from careloop.models import Patient
-from careloop.synth import generator
+from careloop.models import Patient, Task
+from careloop.synth import generator, load
 from careloop.synth.pipeline import read_ahead
 
 
@@ -62,3 +63,29 @@ def test_a_failed_chunk_leaves_the_chunks_before_it(monkeypatch: pytest.MonkeyPa
         generator.seed_population(db.engine(), patients=90, seed=1, chunk_size=30)
     with db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(Patient)) == 60
+
+
+def test_chunks_handed_to_the_slower_lane_are_finished_when_a_later_chunk_fails(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL the second lane lags behind; a failure in the first lane must not cost it the chunks it
+    was still writing (on SQLite this is the plain one-lane case)."""
+    real_write, real_generate = load.write_batch, generator.generate_chunk
+
+    def slow_second_lane(conn: Any, batch: Any) -> None:
+        if batch.table not in load.FIRST_LANE:
+            time.sleep(0.05)
+        real_write(conn, batch)
+
+    def third_fails(rng: Any, n: int, *args: Any) -> Any:
+        frames = real_generate(rng, n, *args)
+        if frames["patients"]["id"][0] > 60:
+            frames["observations"]["encounter_id"][:] = 10**9
+        return frames
+
+    monkeypatch.setattr(load, "write_batch", slow_second_lane)
+    monkeypatch.setattr(generator, "generate_chunk", third_fails)
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        generator.seed_population(db.engine(), patients=90, seed=1, chunk_size=30)
+    with db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(Patient)) == 60
+        assert 30 < (s.scalar(select(func.max(Task.patient_id))) or 0) <= 60  # the second chunk's tasks too

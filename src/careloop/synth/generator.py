@@ -48,9 +48,10 @@ from careloop.synth.writer import (
 
 CHUNK_SIZE = 10_000
 STAFF_TABLES = ("users", "teams", "team_memberships")
-# Parents before children, so foreign keys hold at every statement.
-PATIENT_TABLES = ("patients", "patient_identifiers", "encounters", "conditions", "medication_requests",
-                  "observations", "care_team_members", "tasks", "task_events")
+# Parents before children, so foreign keys hold at every statement; on PostgreSQL the first three go down the
+# first writing lane and the rest, which refer only to patients, down the second (see load.py).
+PATIENT_TABLES = ("patients", "encounters", "observations", "patient_identifiers", "conditions",
+                  "medication_requests", "care_team_members", "tasks", "task_events")
 TABLES = STAFF_TABLES + PATIENT_TABLES
 _STAFF_STREAM = 0x5747  # a fixed key for the staff's own random stream
 

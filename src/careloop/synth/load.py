@@ -94,11 +94,10 @@ class _SecondLane(threading.Thread):
         self.error: BaseException | None = None
         self._work: queue.Queue[Batch | _ChunkEnd | None] = queue.Queue(maxsize=8)
         self._chunk = _Transaction(engine, self.rows)
-        self._abandoned = threading.Event()
 
     def run(self) -> None:
         try:
-            while (item := self._work.get()) is not None and not self._abandoned.is_set():
+            while (item := self._work.get()) is not None:
                 if isinstance(item, Batch):
                     self._chunk.write(item)
                 else:
@@ -124,12 +123,12 @@ class _SecondLane(threading.Thread):
             raise self.error
 
     def finish(self) -> None:
-        self._work.put(None)
-        self.join()
+        """Write what was handed over, then stop; raise the lane's error if it had one."""
+        self.drain()
         self.raise_if_failed()
 
-    def abandon(self) -> None:
-        self._abandoned.set()
+    def drain(self) -> None:
+        """Finish the chunks already handed over (a chunk handed over in part is rolled back)."""
         while self.is_alive():
             try:
                 self._work.put(None, timeout=0.1)
@@ -165,7 +164,7 @@ def _two_lanes(engine: Engine, items: Iterator[Batch | int], progress: Progress 
         _report(second, done, progress)
     except BaseException:
         first.close()
-        second.abandon()
+        second.drain()  # chunks whose first half is committed are completed if the second lane can
         _report(second, done, None)
         _delete_unfinished(engine, {n: keys for n, keys in patients.items() if n not in done})
         raise
