@@ -38,7 +38,6 @@ class Encounters:
     start: Ints  # seconds
     end: Ints  # seconds, NULL_INT while open or planned
     last_discharge: Ints  # per patient: end of the latest finished hospital stay, NULL_INT for none
-    in_hospital: Bools  # per patient: admitted now
 
     def where(self, class_code: EncounterClass, status: EncounterStatus) -> Ints:
         return np.flatnonzero((self.frame["class_code"] == class_code.value) &
@@ -75,17 +74,15 @@ def draw_encounters(rng: np.random.Generator, who: People, found: Conditions, re
         "period_start": start.astype("datetime64[s]"),
         "period_end": np.where(end >= 0, end.astype("datetime64[s]"), np.datetime64("NaT", "s")),
     }
-    return Encounters(frame, owner, start, end, *_stay_summary(who.n, owner, frame, end))
+    return Encounters(frame, owner, start, end, _last_discharge(who.n, owner, frame, end))
 
 
-def _stay_summary(n: int, owner: Ints, frame: Frame, end: Ints) -> tuple[Ints, Bools]:
-    inpatient = frame["class_code"] == EncounterClass.inpatient.value
-    finished = inpatient & (frame["status"] == EncounterStatus.finished.value)
-    last_discharge = np.full(n, NULL_INT, dtype=np.int64)
-    np.maximum.at(last_discharge, owner[finished], end[finished])
-    in_hospital = np.zeros(n, dtype=bool)
-    in_hospital[owner[inpatient & (frame["status"] == EncounterStatus.in_progress.value)]] = True
-    return last_discharge, in_hospital
+def _last_discharge(n: int, owner: Ints, frame: Frame, end: Ints) -> Ints:
+    finished = (frame["class_code"] == EncounterClass.inpatient.value) & (
+        frame["status"] == EncounterStatus.finished.value)
+    last = np.full(n, NULL_INT, dtype=np.int64)
+    np.maximum.at(last, owner[finished], end[finished])
+    return last
 
 
 def _counts(ctx: _Context, per_year: Floats, cap: int) -> Ints:
