@@ -180,17 +180,3 @@ def test_a_path_that_does_not_exist_stops_the_run_before_anything_is_written(tmp
         import_paths([write_ndjson(tmp_path / "Patient.ndjson", [patient()]), tmp_path / "missing.ndjson"])
     assert _stored(session) == 0
 
-
-def test_a_large_input_is_read_and_prepared_in_a_second_process_with_the_same_result(
-        tmp_path: Path, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    from careloop.integrations.fhir import pipeline
-
-    monkeypatch.setattr(pipeline, "PARALLEL_FROM_BYTES", 0)  # as if the input were large
-    path = tmp_path / "Patient.ndjson"
-    path.write_bytes(orjson.dumps(patient("p1")) + b"\n{broken\n" + orjson.dumps(observation("o1")) + b"\n")
-
-    summary = import_paths([path], source="ehr")
-
-    assert (summary.of("Patient").created, summary.of("Observation").created) == (1, 1)
-    assert [(r.location, r.resource_type) for r in summary.rejections] == [(f"{path}:2", "(unreadable)")]
-    assert session.scalar(select(Observation.patient_id)) == session.scalar(select(Patient.id))

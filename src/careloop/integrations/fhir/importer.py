@@ -2,8 +2,7 @@
 index, map what careloop models into its own tables, and say what happened.
 
 How a run goes:
-1. Each resource is read and prepared without the database (prepare.py). For a large input a second
-   process does this while this one writes, so the two halves of the work use both cores.
+1. Each resource is read and prepared without the database (pipeline.py, prepare.py).
 2. A batch is applied in one savepoint (apply.py): one query per type finds what exists (same content:
    unchanged; other content: a new version), keys are handed out up front, references and the rows the
    mappers link to are looked up per batch, and everything is written in bulk. A resource whose rows need

@@ -59,13 +59,6 @@ class Prepared:
     map_status: str = "stored"
     named: list[Any] = field(default_factory=list)  # rows' name placeholders, filled after the batch's lookup
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Crossing from the reading process, as a constructor call (a slots dataclass's default pickling
-        # costs several times more); the fields set while applying are not set yet.
-        return (Prepared, (self.entry, self.rtype, self.source_id, self.text, self.digest, self.found, self.tokens,
-                           self.status, self.date_start, self.date_end, self.mapped, self.needed,
-                           self.reference_rows))
-
     @property
     def is_new_version(self) -> bool:
         return self.existing is None or self.version_id > self.existing.version_id

@@ -30,22 +30,11 @@ class Entry:
     raw: bytes | None = None  # the NDJSON line as read, stored as is
     full_url: str | None = None
     error: str | None = None  # why this entry could not be read at all
-    kept_type: str | None = None  # the resourceType, kept when the entry is lightened for another process
 
     @property
     def resource_type(self) -> str | None:
-        if self.resource is None:
-            return self.kept_type
-        found = self.resource.get("resourceType")
+        found = self.resource.get("resourceType") if self.resource is not None else None
         return found if isinstance(found, str) else None
-
-    def __reduce__(self) -> tuple[Any, ...]:  # a constructor call: cheaper to unpickle than slots state
-        return (Entry, (self.location, self.resource, self.raw, self.full_url, self.error, self.kept_type))
-
-    def lighten(self) -> None:
-        """Drop the parsed resource and the raw line (the prepared JSON text carries what is needed)."""
-        self.kept_type = self.resource_type
-        self.resource = self.raw = None
 
 
 @dataclass(slots=True)
@@ -106,10 +95,8 @@ def plan(paths: Iterable[Path]) -> Plan:
 
 
 def _base_name(name: str) -> str:
-    for suffix in (".gz",):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    return name
+    """The name without a .gz suffix (Patient.ndjson.gz reads as Patient.ndjson)."""
+    return name[:-3] if name.endswith(".gz") else name
 
 
 def _not_input(name: str) -> str | None:

@@ -11,8 +11,6 @@ from typing import Any, Final, NamedTuple
 from careloop.integrations.fhir.references import Ref, parse
 
 
-# Placeholders are named tuples: prepared rows cross to the writing process by pickle, where a tuple costs a
-# fraction of a dataclass.
 class Link(NamedTuple):
     """A column holding the careloop id of the domain row another resource maps to (patient_id...).
     `required`: the row cannot exist without it (a NOT NULL key, a link table's row)."""
@@ -37,9 +35,6 @@ class _Primary:
     def __repr__(self) -> str:
         return "PRIMARY"
 
-    def __reduce__(self) -> str:
-        return "PRIMARY"  # unpickled as the one module-level instance, so `is PRIMARY` holds across processes
-
 
 PRIMARY: Final = _Primary()
 
@@ -54,9 +49,6 @@ class Row:
     # The columns holding a Link, NameOf or PRIMARY, noted when the row is prepared (None: not noted yet).
     placeholders: tuple[str, ...] | None = None
 
-    def __reduce__(self) -> tuple[Any, ...]:  # pickle as a constructor call: far cheaper for slots dataclasses
-        return (Row, (self.table, self.values, self.columns, self.placeholders))
-
 
 @dataclass(slots=True)
 class Mapped:
@@ -68,9 +60,6 @@ class Mapped:
     patient: Ref | None = None  # the patient compartment; for a Patient, the resource itself
     unmapped: str | None = None  # why this resource cannot become careloop rows (it is stored all the same)
     unmapped_snomed: tuple[str, str] | None = None  # a SNOMED CT condition code with no ICD-10-CM in the map
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Mapped, (self.rows, self.one_to_one, self.patient, self.unmapped, self.unmapped_snomed))
 
 
 def unmapped(reason: str) -> Mapped:
