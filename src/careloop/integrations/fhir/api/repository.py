@@ -70,11 +70,6 @@ def page(session: Session, where: list[ColumnElement[bool]], *, offset: int, lim
     return [_stored(row) for row in session.execute(query)]
 
 
-def page_ids(session: Session, where: list[ColumnElement[bool]], *, offset: int, limit: int) -> list[int]:
-    query = select(FhirResource.id).where(*where).order_by(FhirResource.id).offset(offset).limit(limit)
-    return list(session.scalars(query))
-
-
 def referenced(session: Session, source_where: list[ColumnElement[bool]], *, offset: int, limit: int,
                paths: Sequence[str], target_where: list[ColumnElement[bool]]) -> list[Stored]:
     """The resources a page's resources refer to through `paths` (search.html#include), in one query."""
