@@ -54,7 +54,7 @@ from careloop.integrations.fhir.prepare import (
 )
 from careloop.integrations.fhir.reader import Entry
 from careloop.integrations.fhir.references import Ref, ref
-from careloop.integrations.fhir.store import Checkpointer, Writer
+from careloop.integrations.fhir.store import Writer
 from careloop.integrations.fhir.summary import UNREADABLE, ImportSummary
 from careloop.integrations.fhir.targets import Targets
 from careloop.models import FhirImportRun
@@ -91,7 +91,7 @@ def import_paths(paths: Iterable[str | Path], *, source: str = DEFAULT_SOURCE,
     run_id = _start_run(source, actor)
     notes = Notes()
     try:
-        with _collector_paused(), Checkpointer(db.engine()), db.session_factory()() as session:
+        with _collector_paused(), db.session_factory()() as session:
             run = Run(session, source=source, actor=actor, summary=summary, run_id=run_id, notes=notes)
             try:
                 done = read = 0

@@ -10,14 +10,13 @@ them (UTCDateTime as naive UTC text on SQLite, Uuid as 32 hex digits), so the OR
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Engine, Table
+from sqlalchemy import Date, Table
 from sqlalchemy.orm import Session
 
 from careloop.models import Base
@@ -108,8 +107,6 @@ class Writer:
             # Random-order index inserts (uuid ids, identifiers, references) thrash SQLite's 2 MiB default page
             # cache; up to 1 GiB for the run (allocated as used, given back when the run ends).
             self._cursor.execute("PRAGMA cache_size=-1048576")
-            # Commits only append to the WAL; a Checkpointer copies it into the database meanwhile.
-            self._cursor.execute("PRAGMA wal_autocheckpoint=0")
 
     def analyze(self) -> None:
         """PostgreSQL: refresh the planner's statistics of the store while an import fills it. Left stale (an
@@ -122,9 +119,8 @@ class Writer:
     def close(self) -> None:
         if self._cursor is None:
             return
-        if not self.postgres:  # the connection goes back to the pool: SQLite's defaults again
+        if not self.postgres:  # the connection goes back to the pool: SQLite's default again
             self._cursor.execute("PRAGMA cache_size=-2000")
-            self._cursor.execute("PRAGMA wal_autocheckpoint=1000")
         self._cursor.close()
         self._cursor = None
 
@@ -264,38 +260,3 @@ def _chunks(values: list[Any], size: int = IN_CHUNK) -> Iterable[list[Any]]:
         yield values[start:start + size]
 
 
-
-class Checkpointer:
-    """SQLite only. While an import commits batch after batch, copy the write-ahead log into the database
-    file from another connection and thread (a PASSIVE checkpoint never blocks the writer). The copy and its
-    fsync then overlap the import's own work instead of stalling every commit, as SQLite's automatic
-    checkpoint (run by the committing connection) would."""
-
-    INTERVAL = 0.5  # seconds
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> Checkpointer:
-        if self._engine.dialect.name == "sqlite":
-            self._thread = threading.Thread(target=self._run, name="fhir-import-checkpoint", daemon=True)
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-
-    def _run(self) -> None:
-        connection = self._engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            while not self._stop.wait(self.INTERVAL):
-                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            cursor.close()
-        finally:
-            connection.close()
