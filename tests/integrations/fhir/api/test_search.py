@@ -131,8 +131,10 @@ def test_include_adds_referenced_resources_once(client: TestClient, cora: dict[s
 
     assert ids(encounters, "include") == [FRANKIE]
     assert len(ids(encounters)) == 5
-    included = [e["resource"]["resourceType"] for e in observations["entry"] if e["search"]["mode"] == "include"]
-    assert included and set(included) == {"Encounter"}
+    included = [e["resource"] for e in observations["entry"] if e["search"]["mode"] == "include"]
+    referenced = {e["resource"]["encounter"]["reference"] for e in observations["entry"]
+                  if e["search"]["mode"] == "match"}
+    assert {f"{r['resourceType']}/{r['id']}" for r in included} == referenced  # this page's, no others
     assert {e["resource"]["resourceType"] for e in practitioners["entry"]
             if e["search"]["mode"] == "include"} == {"Practitioner"}
 
