@@ -24,7 +24,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-from careloop.synth.generator import seed_population
 from sqlalchemy import select
 
 from bench._common import RESULTS, fresh_database, print_table
@@ -32,6 +31,7 @@ from careloop import db
 from careloop.access import load_actor, visible_patient_ids
 from careloop.auth import service as auth
 from careloop.models import Patient
+from careloop.synth.generator import seed_population
 from careloop.users import repository as users_repo
 
 WRK_SCRIPT = """
