@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from statistics import NormalDist
@@ -327,3 +328,15 @@ def test_task_owners_are_on_the_patients_care_team(population: dict[str, Frame])
         assert owner < 0 or (pid, owner) in by_user
         assert owner_team < 0 or (pid, owner_team) in by_team
         assert owner_role == "" or (pid, owner_role) in by_role
+
+
+def test_public_ids_are_version_7_and_rise_from_chunk_to_chunk() -> None:
+    plan, allocator = plan_in_memory(3, 200, AS_OF)
+    as_of = int(AS_OF.timestamp())
+    first = generate_chunk(chunk_rng(3, 1, 0), 100, as_of, plan.pools, allocator)
+    second = generate_chunk(chunk_rng(3, 1, 1), 100, as_of, plan.pools, allocator)
+    for table in (t for t in PATIENT_TABLES if "public_id" in first[t]):
+        ids = [uuid.UUID(value) for value in first[table]["public_id"].tolist()]
+        assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids), table
+        assert len(set(ids)) == len(ids)
+        assert max(first[table]["public_id"].tolist()) < min(second[table]["public_id"].tolist()), table

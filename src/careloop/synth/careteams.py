@@ -15,7 +15,7 @@ from careloop.synth.clinical import Conditions, Medicines
 from careloop.synth.codes import SPECIALISTS
 from careloop.synth.demographics import People, draw_names, phones
 from careloop.synth.draw import Bools, Ints, between, chance, days, lookup, pick
-from careloop.synth.frames import NULL_INT, Frame, arrange, concat, random_uuid_hex
+from careloop.synth.frames import NULL_INT, Frame, arrange, concat, public_ids
 from careloop.synth.staff import StaffPools
 from careloop.synth.writer import IdAllocator
 
@@ -133,7 +133,7 @@ def care_team_frame(rng: np.random.Generator, who: People, patient_ids: Ints, en
     k = len(owner)
     return arrange({
         "id": allocator.take("care_team_members", k),
-        "public_id": random_uuid_hex(rng, k),
+        "public_id": public_ids(rng, k, who.minted_ms),
         "patient_id": patient_ids[owner],
         **{name: rows[name] for name in ("user_id", "team_id", "member_name", "member_contact", "role")},
         "period_start": rows["period_start"].astype("datetime64[s]"),

@@ -19,7 +19,7 @@ from careloop.synth import codes
 from careloop.synth.codes import CONDITION_INDEX, CONDITIONS, MEDICINE_KEYS, MEDICINES, SOCIAL_NEEDS, ConditionSpec
 from careloop.synth.demographics import DAYS_PER_YEAR, People
 from careloop.synth.draw import Bools, Floats, Ints, between, chance, days, liability, lookup, pick, pick_rows
-from careloop.synth.frames import SECONDS_PER_DAY, Frame, arrange, random_uuid_hex
+from careloop.synth.frames import SECONDS_PER_DAY, Frame, arrange, public_ids
 from careloop.synth.writer import IdAllocator
 
 _MIDPOINTS = np.array(codes.AGE_BAND_MIDPOINTS)
@@ -125,7 +125,7 @@ def condition_frame(rng: np.random.Generator, who: People, found: Conditions, pa
     needs = [need.code for need in SOCIAL_NEEDS]
     return arrange({
         "id": allocator.take("conditions", rows),
-        "public_id": random_uuid_hex(rng, rows),
+        "public_id": public_ids(rng, rows, who.minted_ms),
         "patient_id": patient_ids[np.concatenate([owner, need_owner])],
         "encounter_id": np.full(rows, -1, dtype=np.int64),
         "code_system": np.full(rows, "snomed"),
@@ -196,7 +196,7 @@ def medication_frame(rng: np.random.Generator, who: People, meds: Medicines, pat
     authored += between(rng, 8 * 3600, 17 * 3600, rows) - authored % SECONDS_PER_DAY
     return arrange({
         "id": allocator.take("medication_requests", rows),
-        "public_id": random_uuid_hex(rng, rows),
+        "public_id": public_ids(rng, rows, who.minted_ms),
         "patient_id": patient_ids[owner],
         "rxnorm": lookup([MEDICINES[k].rxnorm for k in MEDICINE_KEYS], medicine),
         "display": lookup([MEDICINES[k].display for k in MEDICINE_KEYS], medicine),

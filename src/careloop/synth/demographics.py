@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from careloop.models.patient import AdministrativeGender, ContactMethod
 from careloop.synth import people
 from careloop.synth.draw import Bools, Floats, Ints, between, chance, lookup, pick
-from careloop.synth.frames import SECONDS_PER_DAY, Frame, arrange, random_uuid_hex
+from careloop.synth.frames import SECONDS_PER_DAY, Frame, arrange, public_ids
 from careloop.synth.writer import IdAllocator
 
 MRN_SYSTEM = "urn:careloop:mrn"
@@ -96,9 +96,10 @@ class People:
     language: NDArray[np.str_]
     interpreter: Bools
     until: Ints  # seconds: when the record ends, as_of or the moment of death (set once mortality is drawn)
+    minted_ms: int  # the time field of this chunk's public ids (frames.public_ids)
 
 
-def draw_people(rng: np.random.Generator, n: int, as_of: int) -> People:
+def draw_people(rng: np.random.Generator, n: int, as_of: int, minted_ms: int) -> People:
     band = pick(rng, [w for _, _, w in AGE_BANDS], n)
     low = np.array([lo for lo, _, _ in AGE_BANDS], dtype=np.float64)[band]
     high = np.array([hi for _, hi, _ in AGE_BANDS], dtype=np.float64)[band]
@@ -110,7 +111,7 @@ def draw_people(rng: np.random.Generator, n: int, as_of: int) -> People:
     language = _languages(rng, names.group, age)
     interpreter = (language != "en") & chance(rng, np.where(age >= 75, 0.8, 0.6))
     return People(n, as_of, age, birth_day, gender, female, names, language, interpreter,
-                  np.full(n, as_of, dtype=np.int64))
+                  np.full(n, as_of, dtype=np.int64), minted_ms)
 
 
 def _languages(rng: np.random.Generator, group: Ints, age: Floats) -> NDArray[np.str_]:
@@ -140,8 +141,7 @@ def patient_frame(rng: np.random.Generator, who: People, ids: Ints, region: Ints
     null_time = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
     return {
         "id": ids,
-        # Sorted, so the unique index takes them in order (see frames.arrange); rows stay with their keys.
-        "public_id": np.sort(random_uuid_hex(rng, n)),
+        "public_id": public_ids(rng, n, who.minted_ms),
         "family": who.names.family,
         "given": who.names.given,
         "family_norm": who.names.family_norm,

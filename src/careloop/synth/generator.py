@@ -168,7 +168,8 @@ def generate_chunk(rng: np.random.Generator, n: int, as_of: int, pools: StaffPoo
                    allocator: IdAllocator) -> dict[str, Frame]:
     """All rows of n new patients, as frames keyed by table. Pure: no I/O, keys from `allocator`."""
     patient_ids = allocator.take("patients", n)
-    who = demographics.draw_people(rng, n, as_of)
+    # Public ids carry a time that rises with the chunk's first key: as_of, plus one millisecond per patient.
+    who = demographics.draw_people(rng, n, as_of, minted_ms=as_of * 1000 + int(patient_ids[0]))
     found = clinical.draw_conditions(rng, who)
     dead = _mortality(rng, who, found)
     who = replace(who, until=np.where(dead.deceased, dead.deceased_at, as_of))

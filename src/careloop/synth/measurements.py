@@ -19,7 +19,7 @@ from careloop.synth.clinical import Conditions
 from careloop.synth.codes import Loinc
 from careloop.synth.demographics import People
 from careloop.synth.draw import Floats, Ints, between, chance
-from careloop.synth.frames import NULL_INT, Frame, arrange, concat, random_uuid_hex
+from careloop.synth.frames import NULL_INT, Frame, arrange, concat, public_ids
 from careloop.synth.utilisation import HOUR, Encounters
 from careloop.synth.writer import IdAllocator
 
@@ -82,7 +82,7 @@ def observation_frame(rng: np.random.Generator, who: People, found: Conditions, 
     encounter_ids = encounters.frame["id"]
     return arrange({
         "id": allocator.take("observations", k),
-        "public_id": random_uuid_hex(rng, k),
+        "public_id": public_ids(rng, k, who.minted_ms),
         "patient_id": patient_ids[rows["owner"]],
         "encounter_id": np.where(rows["encounter"] >= 0, encounter_ids[rows["encounter"]], NULL_INT),
         "category": rows["category"],

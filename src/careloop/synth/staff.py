@@ -21,7 +21,7 @@ from careloop.models.careteam import CareTeamRole
 from careloop.models.user import StaffRole
 from careloop.synth.demographics import draw_names
 from careloop.synth.draw import Ints, chance
-from careloop.synth.frames import Frame, random_uuid_hex
+from careloop.synth.frames import Frame, public_ids
 from careloop.synth.people import REGIONS
 from careloop.synth.writer import IdAllocator
 
@@ -157,7 +157,7 @@ def _teams(rng: np.random.Generator, existing: ExistingStaff, allocator: IdAlloc
     created = np.full(len(missing), as_of - 400 * 86_400).astype("datetime64[s]")
     frame: Frame = {
         "id": new_ids,
-        "public_id": random_uuid_hex(rng, len(missing)),
+        "public_id": public_ids(rng, len(missing), as_of * 1000),
         "name": np.array(missing, dtype=np.str_),
         "description": np.array([TEAMS[name] for name in missing], dtype=np.str_),
         "created_at": created,
@@ -212,7 +212,7 @@ def _user_frame(rng: np.random.Generator, accounts: _Accounts, password_hash: st
     roles[:] = accounts.roles
     return {
         "id": np.array(accounts.ids, dtype=np.int64),
-        "public_id": random_uuid_hex(rng, n),
+        "public_id": public_ids(rng, n, as_of * 1000),
         "username": np.array(accounts.usernames, dtype=np.str_),
         "display_name": np.array(accounts.names, dtype=np.str_),
         "email": np.array([f"{u}@{EMAIL_DOMAIN}" for u in accounts.usernames], dtype=np.str_),

@@ -20,7 +20,7 @@ from careloop.synth.clinical import ALL_VARIANTS, VARIANT_OFFSET, Conditions
 from careloop.synth.codes import CONDITION_INDEX, EXACERBATIONS
 from careloop.synth.demographics import People
 from careloop.synth.draw import Bools, Floats, Ints, between, chance, days, in_chunks_of, lookup, pick
-from careloop.synth.frames import NULL_INT, SECONDS_PER_DAY, Frame, arrange, concat, random_uuid_hex
+from careloop.synth.frames import NULL_INT, SECONDS_PER_DAY, Frame, arrange, concat, public_ids
 from careloop.synth.writer import IdAllocator
 
 WINDOW_DAYS = 365  # a year of history: what the 12-month look-backs of readmission scores read
@@ -68,7 +68,7 @@ def draw_encounters(rng: np.random.Generator, who: People, found: Conditions, re
     k = len(owner)
     frame = {
         "id": allocator.take("encounters", k),
-        "public_id": np.sort(random_uuid_hex(rng, k)),
+        "public_id": public_ids(rng, k, who.minted_ms),
         "patient_id": patient_ids[owner],
         **rows,
         "period_start": start.astype("datetime64[s]"),

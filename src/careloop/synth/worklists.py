@@ -17,7 +17,7 @@ from careloop.synth.clinical import Conditions, Medicines
 from careloop.synth.codes import SOCIAL_NEEDS
 from careloop.synth.demographics import People
 from careloop.synth.draw import Bools, Floats, Ints, between, chance, days, in_chunks_of, lookup, pick, pick_rows
-from careloop.synth.frames import NULL_INT, SECONDS_PER_DAY, Frame, arrange, random_uuid_hex
+from careloop.synth.frames import NULL_INT, SECONDS_PER_DAY, Frame, arrange, public_ids
 from careloop.synth.staff import StaffPools
 from careloop.synth.utilisation import HOUR, Encounters
 from careloop.synth.writer import IdAllocator
@@ -119,7 +119,7 @@ def task_frames(rng: np.random.Generator, who: People, found: Conditions, meds: 
     k = len(tasks["owner"])
     task_ids = allocator.take("tasks", k)
     events = _events(rng, tasks, task_ids, primary.manager, allocator)
-    return _task_frame(rng, tasks, task_ids, patient_ids), events
+    return _task_frame(rng, tasks, task_ids, patient_ids, who.minted_ms), events
 
 
 def _type_weights(facts: _Patients, owner: Ints, finished: bool) -> Floats:
@@ -280,14 +280,14 @@ def _reasons(rng: np.random.Generator, path: Ints) -> NDArray[np.str_]:
     return reason
 
 
-def _task_frame(rng: np.random.Generator, tasks: Frame, task_ids: Ints, patient_ids: Ints) -> Frame:
+def _task_frame(rng: np.random.Generator, tasks: Frame, task_ids: Ints, patient_ids: Ints, minted_ms: int) -> Frame:
     k = len(task_ids)
     status, resume = _final(tasks["path"])
     priority = lookup([p.value for p in PRIORITIES], tasks["priority"])
     completed = status == S.completed.value
     return {
         "id": task_ids,
-        "public_id": np.sort(random_uuid_hex(rng, k)),
+        "public_id": public_ids(rng, k, minted_ms),
         "patient_id": patient_ids[tasks["owner"]],
         "type": lookup([t.value for t in TYPES], tasks["type"]),
         "title": tasks["title"],
