@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import time
 from datetime import datetime
 from typing import Any
@@ -42,7 +43,7 @@ from careloop.tasks.schemas import DueWindow, WorklistFilter
 from careloop.users import repository as users_repo
 
 
-def coordinator_view() -> dict[str, int]:
+def coordinator_view() -> dict[str, float]:
     """What the demo coordinator sees after the seed: the size of their panel and worklist."""
     with db.unit_of_work() as session:
         user = users_repo.by_username(session, "coordinator")
@@ -55,8 +56,14 @@ def coordinator_view() -> dict[str, int]:
     return {"panel": panel, "open_tasks": open_tasks, "overdue": overdue}
 
 
-def run_bulk(backend: str, patients: int, seed: int) -> tuple[SeedSummary, float, dict[str, int]]:
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_bulk(backend: str, patients: int, seed: int) -> tuple[SeedSummary, float, dict[str, float]]:
     with fresh_database(backend):
+        cpu_before = cpu_seconds()
         done = [0]
         started = time.perf_counter()
 
@@ -66,8 +73,9 @@ def run_bulk(backend: str, patients: int, seed: int) -> tuple[SeedSummary, float
             print(f"\r  {done[0]:>9,} patients  {rate:>8,.0f}/s", end="", flush=True)
 
         summary = seed_population(db.engine(), patients=patients, seed=seed, progress=report)
+        cpu = cpu_seconds() - cpu_before
         print()
-        return summary, peak_rss_mb(), coordinator_view()
+        return summary, peak_rss_mb(), {**coordinator_view(), "cpu": cpu}
 
 
 def _models() -> dict[str, type[Any]]:
@@ -115,18 +123,21 @@ def main() -> None:
 
 
 def report(args: argparse.Namespace, summary: SeedSummary, rss: float, per_patient: float,
-           view: dict[str, int]) -> None:
+           view: dict[str, float]) -> None:
     seconds = summary.seconds
     peer_seconds = per_patient * args.patients
     print(f"\n{args.backend}, {summary.patients:,} patients in {seconds:.1f} s: "
           f"{summary.patients / seconds:,.0f} patients/s, {summary.total_rows:,} rows, "
           f"{summary.total_rows / seconds:,.0f} rows/s, peak RSS {rss:,.0f} MB")
+    # Other work on a shared machine stretches the wall time; the CPU this process used does not move as much
+    # (on PostgreSQL the server's own CPU comes on top).
+    print(f"CPU used by this process: {view['cpu']:.1f} s; load average now {os.getloadavg()[0]:.2f}")
     print_table(["table", "rows", "rows/s"],
                 [[name, f"{count:,}", f"{count / seconds:,.0f}"] for name, count in summary.rows.items()])
     print(f"\npeer: naive ORM (add + flush per row) {1 / per_patient:,.0f} patients/s, "
           f"{peer_seconds:,.0f} s extrapolated to {args.patients:,}; bulk is {peer_seconds / seconds:.1f}x faster")
-    print(f"coordinator: panel of {view['panel']:,} patients, {view['open_tasks']:,} open tasks on the worklist, "
-          f"{view['overdue']:,} overdue")
+    print(f"coordinator: panel of {view['panel']:,.0f} patients, {view['open_tasks']:,.0f} open tasks on the "
+          f"worklist, {view['overdue']:,.0f} overdue")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"seed-{args.backend}-{args.patients}.json"
     out.write_text(json.dumps({
