@@ -1,0 +1,102 @@
+"""FHIR import throughput: the Synthea samples (transaction bundles and bulk NDJSON) and a generated
+N-patient Bulk Data NDJSON set, each imported into a fresh database, beside the rate at which orjson alone
+reads and parses the same files, measured in the same run (the peer: no import can beat it).
+
+    .venv/bin/python -m bench.bench_import --backend sqlite
+    .venv/bin/python -m bench.bench_import --backend postgresql --patients 100000
+
+The generated set is built from the bulk-10-patients sample (bench/fhir_population.py): about 38 resources
+per patient, shared provider directory. Figures go to stdout and bench/results/import-<backend>-<n>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+from bench._common import RESULTS, fresh_database, peak_rss_mb, print_table
+from bench.fhir_population import write_population
+from careloop.integrations.fhir import import_paths
+from careloop.integrations.fhir.reader import plan
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # as tests.conftest.shared_data_dir
+
+
+def parse_only(paths: list[Path]) -> tuple[int, float]:
+    """(resources, seconds) to read the same files and parse them with orjson, nothing else: the bytes, split
+    into lines, one orjson.loads per NDJSON line (a bundle: one loads per file, counted by its entries)."""
+    started = time.perf_counter()
+    resources = 0
+    loads = orjson.loads
+    for source in plan(paths).sources:
+        data = source.path.read_bytes()
+        if source.path.name.endswith(".ndjson"):
+            for line in data.splitlines():
+                if line:
+                    loads(line)
+                    resources += 1
+        else:
+            resources += len(loads(data).get("entry", ()))
+    return resources, time.perf_counter() - started
+
+
+def measure(name: str, backend: str, paths: list[Path], rows: list[list[str]], results: dict[str, object],
+            parse: Callable[[list[Path]], tuple[int, float]] = parse_only) -> None:
+    # The better of two passes (the second reads from a warm page cache, as the import then does too).
+    parsed, parse_seconds = min((parse(paths) for _ in range(2)), key=lambda found: found[1])
+    parse_rate = parsed / parse_seconds
+    with fresh_database(backend):
+        summary = import_paths(paths, source="bench")
+    imported = summary.totals.read
+    rate = imported / summary.seconds
+    rows.append([name, f"{imported:,}", f"{summary.seconds:.1f}", f"{rate:,.0f}", f"{parse_rate:,.0f}",
+                 f"{rate / parse_rate:.2f}"])
+    results[name] = {"resources": imported, "seconds": summary.seconds, "import_per_s": rate,
+                     "orjson_parse_per_s": parse_rate, "ratio": rate / parse_rate,
+                     "rejected": summary.rejected_total, "unresolved": sum(summary.unresolved.values())}
+    print(f"  {name}: {imported:,} resources, {rate:,.0f}/s imported, {parse_rate:,.0f}/s parsed", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--patients", type=int, default=100_000, help="size of the generated NDJSON set")
+    parser.add_argument("--encounters", type=int, default=5, help="recent encounters kept per generated patient")
+    args = parser.parse_args()
+    data = SHARED_DATA
+    if not data.is_dir():
+        raise SystemExit("../shared/data is needed (the Synthea samples); see ../shared/data/README.md")
+    synthea = data / "synthea"
+    bundles = synthea / "bundles"
+    rows: list[list[str]] = []
+    results: dict[str, object] = {}
+    print(f"FHIR import on {args.backend}", flush=True)
+    measure("Synthea bundles (5 files)", args.backend,
+            [bundles / "hospital-information.json", bundles / "practitioner-information.json",
+             *sorted(bundles.glob("patient-*.json"))], rows, results)
+    measure("Synthea bulk NDJSON (13 patients)", args.backend,
+            sorted(p for p in (synthea / "bulk-10-patients").glob("*.ndjson") if p.name[0].isupper()), rows,
+            results)
+    with tempfile.TemporaryDirectory(prefix="careloop-fhir-") as folder:
+        started = time.perf_counter()
+        written = write_population(synthea / "bulk-10-patients", Path(folder), args.patients, args.encounters)
+        print(f"  generated {args.patients:,} patients ({written:,} resources) in "
+              f"{time.perf_counter() - started:.0f}s", flush=True)
+        measure(f"generated NDJSON ({args.patients:,} patients)", args.backend, sorted(Path(folder).glob("*.ndjson")),
+                rows, results)
+    print()
+    print_table(["input", "resources", "seconds", "import/s", "orjson parse/s", "ratio"], rows)
+    print(f"peak RSS {peak_rss_mb():.0f} MB")
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"import-{args.backend}-{args.patients}.json"
+    out.write_text(json.dumps({"args": vars(args), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
