@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -93,13 +94,12 @@ def write_population(sample: Path, target: Path, patients: int, encounters_per_p
     templates, directory = load_templates(sample, encounters_per_patient)
     shared = directory_uuids(directory)
     target.mkdir(parents=True, exist_ok=True)
-    files = {}
+    files: dict[str, BinaryIO] = {}
     written = 0
     try:
         for resource_type, lines in directory.items():
-            with open(target / f"{resource_type}.000.ndjson", "wb") as out:
-                out.write(b"\n".join(lines) + b"\n")
-                written += len(lines)
+            (target / f"{resource_type}.000.ndjson").write_bytes(b"\n".join(lines) + b"\n")
+            written += len(lines)
         for number in range(patients):
             for resource_type, line in copy_lines(templates[number % len(templates)], number, shared):
                 out = files.get(resource_type)
@@ -108,6 +108,6 @@ def write_population(sample: Path, target: Path, patients: int, encounters_per_p
                 out.write(line + b"\n")
                 written += 1
     finally:
-        for out in files.values():
-            out.close()
+        for opened in files.values():
+            opened.close()
     return written
