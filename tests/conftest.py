@@ -63,6 +63,10 @@ def migrated(database_url: str) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def _empty_tables_after_test(migrated: str) -> Iterator[None]:
     yield
+    empty_all_tables()
+
+
+def empty_all_tables() -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with db.engine().begin() as conn:
         if conn.dialect.name == "postgresql":

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from careloop import db
@@ -36,6 +36,7 @@ from careloop.tasks import service as tasks_service
 from careloop.tasks.schemas import DueWindow, WorklistFilter
 from careloop.tasks.workflow import OPEN_STATUSES
 from careloop.users import repository as users_repo
+from tests.conftest import empty_all_tables
 
 AS_OF = datetime(2026, 3, 2, tzinfo=UTC)
 
@@ -52,13 +53,7 @@ def _dump() -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _empty_database() -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with db.engine().begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from our metadata
+    empty_all_tables()
 
 
 def test_same_seed_writes_the_same_rows() -> None:

@@ -98,7 +98,7 @@ def encode(dialect: str, table: str, frame: Frame) -> Batch:
         text = "\n".join(map("\t".join, zip(*values, strict=True))) + "\n"
         _check_copy_payload(text, rows, len(names))
         return Batch(table, names, rows, last_id, text.encode())
-    raise NotImplementedError(f"no bulk writer for {dialect}")
+    raise ValueError(f"careloop writes bulk data to SQLite and PostgreSQL only, not {dialect}")
 
 
 def prepare_connection(conn: Connection) -> None:

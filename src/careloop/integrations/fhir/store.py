@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Date, Table
 from sqlalchemy.orm import Session
 
+from careloop.clock import utcnow
 from careloop.models import Base
 from careloop.models.base import UTCDateTime
 
@@ -81,8 +82,9 @@ class TableSpec:
 
 
 def now_default() -> datetime:
-    """Stands for "the time of the run" among a table's defaults (the shaper puts the run's time there)."""
-    raise NotImplementedError("now_default is a marker, replaced by the run's time")
+    """Stands for "the time of the run" among a table's defaults: the shaper recognises it and puts the run's
+    single time there, so every row of a run agrees; called directly, it is simply now."""
+    return utcnow()
 
 
 class Writer:
