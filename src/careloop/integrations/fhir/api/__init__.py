@@ -1,7 +1,15 @@
-"""The FHIR R4 API at /fhir/R4 over the FHIR store: metadata, read, vread, history, search and
-Patient/$everything, behind SMART scopes, the care-team rule and the audit trail."""
+"""The FHIR R4 API at /fhir/R4 over the FHIR store: metadata, read, vread, history, search,
+Patient/$everything, create, update, transaction and batch Bundles, and Bulk Data $export, behind SMART
+scopes, the care-team rule and the audit trail."""
 
+from fastapi import APIRouter
+
+from careloop.integrations.fhir.api import router as read_routes
+from careloop.integrations.fhir.api import write_routes
 from careloop.integrations.fhir.api.outcome import render_error
-from careloop.integrations.fhir.api.router import router
+
+router = APIRouter()
+router.include_router(write_routes.router)
+router.include_router(read_routes.router)
 
 __all__ = ["render_error", "router"]

@@ -1,6 +1,7 @@
 """The CapabilityStatement (capabilitystatement.html, http.html#capabilities): built from the parameter table
-the search code uses, so it states only what this server does: read, vread, history-instance and
-search-type over the types careloop keeps, JSON only, SMART-on-FHIR bearer tokens."""
+the search code uses, so it states only what this server does: read, vread, history-instance, search-type,
+create (with If-None-Exist) and update (with If-Match; update as create) over the types careloop keeps,
+transaction and batch Bundles, JSON only, SMART-on-FHIR bearer tokens. No delete, no patch."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def statement(base: str, released: str) -> dict[str, Any]:
         "publisher": "careloop",
         "kind": "instance",
         "software": {"name": "careloop", "version": __version__},
-        "implementation": {"description": "careloop FHIR R4 API (read side)", "url": base},
+        "implementation": {"description": "careloop FHIR R4 API", "url": base},
         "fhirVersion": "4.0.1",
         "format": [FHIR_JSON, "json"],
         "rest": [{
@@ -33,10 +34,11 @@ def statement(base: str, released: str) -> dict[str, Any]:
                 "cors": False,
                 "service": [{"coding": [{"system": _SMART, "code": "SMART-on-FHIR"}]}],
                 "description": "Bearer tokens (Authorization: Bearer) carrying SMART scopes such as user/*.read, "
-                               "patient/Observation.read or system/*.rs; access is also limited to the "
-                               "patients on the token user's care teams.",
+                               "patient/Observation.read or system/*.rs (user/*.write or *.cud to write); "
+                               "access is also limited to the patients on the token user's care teams.",
             },
             "resource": [_resource(name) for name in TYPES],
+            "interaction": [{"code": "transaction"}, {"code": "batch"}],
             "operation": [{"name": "everything",
                            "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}],
         }],
@@ -48,15 +50,23 @@ def _resource(name: str) -> dict[str, Any]:
     search += [{"name": p.name, "type": _PARAM_TYPES[p.kind]} for p in params.for_type(name).values()]
     entry: dict[str, Any] = {
         "type": name,
-        "interaction": [{"code": code} for code in ("read", "vread", "history-instance", "search-type")],
-        "versioning": "versioned",
+        "interaction": [{"code": code} for code in ("read", "vread", "update", "history-instance", "create",
+                                                    "search-type")],
+        "versioning": "versioned-update",
         "readHistory": True,
+        "updateCreate": True,
+        "conditionalCreate": True,
+        "conditionalUpdate": False,
+        "conditionalDelete": "not-supported",
         "searchParam": search,
     }
     includes = [f"{name}:{p}" for p in sorted(params.includes(name))]
     if includes:
         entry["searchInclude"] = includes
     if name == "Patient":
+        # A new patient enters through registration or import (docs/decisions.md): no create here.
+        entry["interaction"] = [i for i in entry["interaction"] if i["code"] != "create"]
+        entry["updateCreate"] = entry["conditionalCreate"] = False
         entry["operation"] = [{"name": "everything",
                                "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]
     return entry
