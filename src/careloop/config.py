@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # The web UI shows times, and reads the due times people type, in this IANA zone (e.g. America/Chicago).
     timezone: str = "UTC"
     sql_echo: bool = False
+    # Bulk Data $export writes its NDJSON files here, one folder per export (removed when it is cancelled).
+    fhir_export_dir: Path = PROJECT_ROOT / "var" / "fhir-exports"
 
 
 @lru_cache(maxsize=1)

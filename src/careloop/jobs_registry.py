@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from careloop.clock import utcnow
 from careloop.config import get_settings
+from careloop.integrations.fhir.api import export as fhir_export
+from careloop.integrations.fhir.api.export_job import run_export
 from careloop.tasks.jobs import SWEEP_JOB, notify_assignee, sweep_overdue
 from careloop.tasks.service import TASK_ASSIGNED
 from careloop.worker import schedules
@@ -22,6 +24,7 @@ def build_registry() -> Registry:
     registry.job(SWEEP_JOB, sweep_overdue)
     registry.job("worker.purge_finished", purge_finished)
     registry.job("tasks.notify_assignee", notify_assignee)
+    registry.job(fhir_export.JOB, run_export)
     registry.subscribe(TASK_ASSIGNED, "tasks.notify_assignee")
     registry.every(settings.overdue_sweep_minutes * 60, SWEEP_JOB)
     registry.every(24 * 3600, "worker.purge_finished")

@@ -24,6 +24,7 @@ from careloop.models.fhir import (
     FhirToken,
     MapStatus,
 )
+from careloop.models.fhir_export import ExportStatus, FhirExport
 from careloop.models.goal import Goal, GoalLifecycleStatus, GoalTarget
 from careloop.models.immunization import Immunization, ImmunizationStatus
 from careloop.models.jobs import Job, JobStatus, OutboxEvent, Schedule
@@ -69,6 +70,8 @@ __all__ = [
     "EncounterClass",
     "EncounterStatus",
     "EventStatus",
+    "ExportStatus",
+    "FhirExport",
     "FhirImportRun",
     "FhirReference",
     "FhirResource",

@@ -4,11 +4,12 @@ scopes, the care-team rule and the audit trail."""
 
 from fastapi import APIRouter
 
+from careloop.integrations.fhir.api import export_routes, write_routes
 from careloop.integrations.fhir.api import router as read_routes
-from careloop.integrations.fhir.api import write_routes
 from careloop.integrations.fhir.api.outcome import render_error
 
 router = APIRouter()
+router.include_router(export_routes.router)  # before the read routes: /Patient/$export is not a read
 router.include_router(write_routes.router)
 router.include_router(read_routes.router)
 

@@ -1,7 +1,8 @@
 """The CapabilityStatement (capabilitystatement.html, http.html#capabilities): built from the parameter table
 the search code uses, so it states only what this server does: read, vread, history-instance, search-type,
 create (with If-None-Exist) and update (with If-Match; update as create) over the types careloop keeps,
-transaction and batch Bundles, JSON only, SMART-on-FHIR bearer tokens. No delete, no patch."""
+transaction and batch Bundles, Bulk Data $export (system, Patient, Group), JSON only, SMART-on-FHIR bearer
+tokens. No delete, no patch."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ _SMART = "http://terminology.hl7.org/CodeSystem/restful-security-service"
 _PARAM_TYPES = {"token": "token", "date": "date", "reference": "reference", "status": "token"}
 # Types the search table describes; any other R4 type careloop stores is still readable by id.
 TYPES = tuple(sorted(params.BY_TYPE))
+_BULK_IG = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
+# Bulk Data $export (Bulk Data Access IG 2.0): system, Patient and Group level (a Group is a careloop team).
+_BULK = [{"name": "export", "definition": f"{_BULK_IG}/export"},
+         {"name": "patient-export", "definition": f"{_BULK_IG}/patient-export"},
+         {"name": "group-export", "definition": f"{_BULK_IG}/group-export"}]
 
 
 def statement(base: str, released: str) -> dict[str, Any]:
@@ -26,6 +32,7 @@ def statement(base: str, released: str) -> dict[str, Any]:
         "kind": "instance",
         "software": {"name": "careloop", "version": __version__},
         "implementation": {"description": "careloop FHIR R4 API", "url": base},
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
         "fhirVersion": "4.0.1",
         "format": [FHIR_JSON, "json"],
         "rest": [{
@@ -40,7 +47,8 @@ def statement(base: str, released: str) -> dict[str, Any]:
             "resource": [_resource(name) for name in TYPES],
             "interaction": [{"code": "transaction"}, {"code": "batch"}],
             "operation": [{"name": "everything",
-                           "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}],
+                           "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+                          *_BULK],
         }],
     }
 
@@ -68,5 +76,6 @@ def _resource(name: str) -> dict[str, Any]:
         entry["interaction"] = [i for i in entry["interaction"] if i["code"] != "create"]
         entry["updateCreate"] = entry["conditionalCreate"] = False
         entry["operation"] = [{"name": "everything",
-                               "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]
+                               "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+                              {"name": "export", "definition": f"{_BULK_IG}/patient-export"}]
     return entry
