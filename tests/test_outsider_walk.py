@@ -7,6 +7,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from careloop import db
 from careloop.app import create_app
@@ -15,7 +16,7 @@ from careloop.models import Patient, User
 from tests.conftest import BearerFor
 from tests.factories import Personas, make_task
 
-SCOPED_PARAMS = ("patient_id", "task_id", "member_id")
+SCOPED_PARAMS = ("patient_id", "task_id", "member_id", "episode_id", "rec_id")
 # A valid body for each kind of write, so the refusal comes from the access check, not from validation.
 BODIES = [
     ("POST", "/tasks", {"type": "outreach", "title": "x", "owner": {"role": "pharmacist"}}),
@@ -25,6 +26,12 @@ BODIES = [
     ("PATCH", "}", {"version": 1, "title": "changed"}),
     ("POST", "}", {"version": 1, "note": "x"}),
     ("POST", "/claim", {"version": 1, "note": "x"}),
+    ("POST", "/contacts", {"method": "phone", "outcome": "reached"}),
+    ("PUT", "{code}", {"done": True}),
+    ("PUT", "/complexity", {"complexity": "high", "reason": "x"}),
+    ("POST", "/visit", {"at": "2026-11-21T10:00:00Z"}),
+    ("POST", "/discharge-entries", {"rxnorm": "314076", "frequency": "once daily"}),
+    ("PUT", "{discrepancy_id}", {"resolution": "stop", "reason": "x"}),
 ]
 
 
@@ -42,6 +49,25 @@ def patient_scoped_routes() -> list[tuple[str, str]]:
     return routes
 
 
+def transition_ids(personas: Personas) -> dict[str, object]:
+    """A transition episode with a reconciliation that has an entry and a discrepancy, for their routes."""
+    from careloop.medrec import service as medrec
+    from careloop.medrec.schemas import EntryIn
+    from tests.transitions.helpers import discharge_home
+
+    discharge_home(personas.patient_id)
+    with db.unit_of_work() as s:
+        from careloop.models import TransitionEpisode
+
+        episode = s.scalars(select(TransitionEpisode)).one()
+        cora = personas.actor(s, personas.coordinator_id)
+        rec = medrec.start_for_episode(s, cora, episode.public_id)
+        entry = medrec.add_discharge_entry(s, cora, rec.public_id, EntryIn(rxnorm="314076", frequency="daily"))
+        found = medrec.view(s, cora, rec.public_id).discrepancies[0]
+        return {"episode_id": episode.public_id, "rec_id": rec.public_id, "entry_id": entry.public_id,
+                "discrepancy_id": found.public_id, "code": "discharge-summary"}
+
+
 @pytest.mark.parametrize(("method", "path"), patient_scoped_routes())
 @pytest.mark.parametrize("who", ["outsider", "admin"])
 def test_patient_scoped_route_refuses_outsiders(client: TestClient, personas: Personas, bearer_for: BearerFor,
@@ -51,7 +77,10 @@ def test_patient_scoped_route_refuses_outsiders(client: TestClient, personas: Pe
         assert patient is not None
         task = make_task(s, patient, owner=s.get(User, personas.coordinator_id))
         member = careteam_repo.active_members(s, patient.id)[0]
-        ids = {"patient_id": patient.public_id, "task_id": task.public_id, "member_id": member.public_id}
+        ids: dict[str, object] = {"patient_id": patient.public_id, "task_id": task.public_id,
+                                  "member_id": member.public_id}
+    if "{episode_id}" in path or "{rec_id}" in path:
+        ids.update(transition_ids(personas))
     url = re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), "start")), path)
     user_id = personas.outsider_id if who == "outsider" else personas.admin_id
     response = client.request(method, url, json=body_for(method, path), headers=bearer_for(user_id))

@@ -16,12 +16,16 @@ from careloop.careteams.api import router as careteams_router
 from careloop.config import get_settings
 from careloop.http import errors
 from careloop.integrations.fhir import api as fhir_api
+from careloop.medrec import web as medrec_web
+from careloop.medrec.api import router as medrec_router
 from careloop.notifications import web as notifications_web
 from careloop.notifications.api import router as notifications_router
 from careloop.patients import web as patients_web
 from careloop.patients.api import router as patients_router
 from careloop.tasks import web as tasks_web
 from careloop.tasks.api import router as tasks_router
+from careloop.transitions import web as transitions_web
+from careloop.transitions.api import router as transitions_router
 from careloop.users import web as users_web
 from careloop.users.api import router as users_router
 from careloop.web.errors import render_error
@@ -33,7 +37,7 @@ API_PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for domain in (auth_router, patients_router, careteams_router, tasks_router, users_router,
-                   notifications_router):
+                   notifications_router, transitions_router, medrec_router):
         router.include_router(domain)
     return router
 
@@ -60,7 +64,7 @@ def create_app() -> FastAPI:
 
 # The HTML pages: thin routes over the same services as the JSON API, left out of the OpenAPI description.
 WEB_ROUTERS = (auth_web.router, tasks_web.router, patients_web.router, careteams_web.router,
-               users_web.router, notifications_web.router)
+               users_web.router, notifications_web.router, transitions_web.router, medrec_web.router)
 
 
 # Front-end packages installed from npm at install time (package.json), served locally, never from a CDN.

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     # Bulk Data $export writes its NDJSON files here, one folder per export (removed when it is cancelled).
     fhir_export_dir: Path = PROJECT_ROOT / "var" / "fhir-exports"
+    # Days the TCM 2-business-day contact clock skips besides weekends: a CSV with a `date` column. The default
+    # is the US federal holidays (OPM); a practice with other closures points this at its own file.
+    tcm_holidays_file: Path = Path(__file__).parent / "transitions" / "data" / "holidays.csv"
 
 
 @lru_cache(maxsize=1)

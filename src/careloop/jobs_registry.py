@@ -11,6 +11,8 @@ from careloop.clock import utcnow
 from careloop.config import get_settings
 from careloop.integrations.fhir.api import export as fhir_export
 from careloop.integrations.fhir.api.export_job import run_export
+from careloop.pathways.jobs import APPLY_JOB, apply_event
+from careloop.pathways.schemas import ENCOUNTER_EVENTS
 from careloop.tasks.jobs import SWEEP_JOB, notify_assignee, sweep_overdue
 from careloop.tasks.service import TASK_ASSIGNED
 from careloop.worker import schedules
@@ -26,6 +28,9 @@ def build_registry() -> Registry:
     registry.job("tasks.notify_assignee", notify_assignee)
     registry.job(fhir_export.JOB, run_export)
     registry.subscribe(TASK_ASSIGNED, "tasks.notify_assignee")
+    registry.job(APPLY_JOB, apply_event)
+    for event_type in ENCOUNTER_EVENTS:  # admitted, ed_visit, transferred, discharged, updated, event_cancelled
+        registry.subscribe(event_type, APPLY_JOB)
     registry.every(settings.overdue_sweep_minutes * 60, SWEEP_JOB)
     registry.every(24 * 3600, "worker.purge_finished")
     return registry

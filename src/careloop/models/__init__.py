@@ -31,14 +31,24 @@ from careloop.models.jobs import Job, JobStatus, OutboxEvent, Schedule
 from careloop.models.location import Location, LocationStatus
 from careloop.models.medication import MedicationRequest, MedicationRequestStatus
 from careloop.models.medication_statement import MedicationStatement, MedicationStatementStatus
+from careloop.models.medrec import MedRecDiscrepancy, MedRecEntry, MedReconciliation
 from careloop.models.notification import Notification
 from careloop.models.observation import Observation, ObservationStatus
 from careloop.models.organization import Organization
+from careloop.models.pathway import PathwayEvent, PathwayWork
 from careloop.models.patient import AdministrativeGender, ContactMethod, Patient, PatientIdentifier
 from careloop.models.practitioner import Practitioner, PractitionerRole
 from careloop.models.procedure import EventStatus, Procedure
 from careloop.models.service_request import RequestIntent, RequestStatus, ServiceRequest
 from careloop.models.task import PRIORITY_RANK, Task, TaskEvent, TaskPriority, TaskStatus
+from careloop.models.transition import (
+    ChecklistItem,
+    ContactAttempt,
+    EpisodeEvent,
+    EpisodeStatus,
+    Readmission,
+    TransitionEpisode,
+)
 from careloop.models.user import ApiToken, LoginAttempt, StaffRole, Team, TeamMembership, User, WebSession
 
 __all__ = [
@@ -60,15 +70,19 @@ __all__ = [
     "CarePlanStatus",
     "CareTeamMember",
     "CareTeamRole",
+    "ChecklistItem",
     "Condition",
     "ConditionCategory",
     "ConditionClinicalStatus",
+    "ContactAttempt",
     "ContactMethod",
     "DiagnosticReport",
     "DiagnosticReportStatus",
     "Encounter",
     "EncounterClass",
     "EncounterStatus",
+    "EpisodeEvent",
+    "EpisodeStatus",
     "EventStatus",
     "ExportStatus",
     "FhirExport",
@@ -88,6 +102,9 @@ __all__ = [
     "LocationStatus",
     "LoginAttempt",
     "MapStatus",
+    "MedRecDiscrepancy",
+    "MedRecEntry",
+    "MedReconciliation",
     "MedicationRequest",
     "MedicationRequestStatus",
     "MedicationStatement",
@@ -97,11 +114,14 @@ __all__ = [
     "ObservationStatus",
     "Organization",
     "OutboxEvent",
+    "PathwayEvent",
+    "PathwayWork",
     "Patient",
     "PatientIdentifier",
     "Practitioner",
     "PractitionerRole",
     "Procedure",
+    "Readmission",
     "RequestIntent",
     "RequestStatus",
     "Schedule",
@@ -113,6 +133,7 @@ __all__ = [
     "TaskStatus",
     "Team",
     "TeamMembership",
+    "TransitionEpisode",
     "User",
     "WebSession",
 ]

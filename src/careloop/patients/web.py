@@ -20,6 +20,7 @@ from careloop.patients.schemas import PanelFilter, PatientContactUpdate
 from careloop.tasks import service as tasks_service
 from careloop.tasks import views as task_views
 from careloop.tasks.schemas import TaskCreate, TaskType
+from careloop.transitions import views as transitions_views
 from careloop.users import repository as users_repo
 from careloop.web import forms
 from careloop.web.context import FormDep, Web, WebDep, public_id, redirect
@@ -106,6 +107,7 @@ def chart_context(web: Web, patient_id: UUID, state: ChartForms) -> dict[str, An
         "new_task": state.new_task or _new_task_defaults(web, chart.care_team),
         "owner_groups": task_views.owner_groups(chart.care_team), "task_types": TASK_TYPES,
         "priorities": PRIORITIES, "here": f"/patients/{person.id}",
+        "transitions": transitions_views.for_chart(web.session, chart.patient),
         # A care team change answered alone also refreshes the new-task owner list (the full page sets False).
         "oob_owner": True,
     }

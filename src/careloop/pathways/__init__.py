@@ -1,0 +1,1 @@
+"""The pathway engine: events are matched by rules (data files under data/) to actions that create work."""

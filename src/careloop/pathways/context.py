@@ -1,0 +1,45 @@
+"""What a rule and its actions see while one event is processed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from careloop.access import Actor
+from careloop.models import Patient
+from careloop.pathways.schemas import EncounterEvent
+
+T = TypeVar("T")
+
+
+@dataclass
+class EventContext:
+    session: Session
+    actor: Actor
+    event: EncounterEvent
+    patient: Patient
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    def cached(self, name: str, load: Callable[[EventContext], T]) -> T:
+        """A patient fact read once per event, however many rules ask for it."""
+        if name not in self._cache:
+            self._cache[name] = load(self)
+        value: T = self._cache[name]
+        return value
+
+
+@dataclass(frozen=True)
+class Work:
+    """Where an action's work is recorded: the pathway and version, the rule, and the idempotency key."""
+
+    pathway: str
+    version: int
+    rule: str
+    key: str
+
+    @property
+    def provenance(self) -> str:
+        return f"pathway {self.pathway} v{self.version}, rule {self.rule}"

@@ -1,0 +1,16 @@
+"""The worker job that feeds encounter events to the pathway engine (subscribed in jobs_registry.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from careloop.pathways import engine
+
+APPLY_JOB = "pathways.apply_event"
+
+
+def apply_event(session: Session, payload: Mapping[str, Any]) -> None:
+    engine.process(session, payload)

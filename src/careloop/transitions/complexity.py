@@ -1,0 +1,69 @@
+"""Which TCM visit deadline an episode starts with: 7 days (high complexity, CPT 99496) or 14 (moderate, 99495).
+
+Medical decision making is the visiting clinician's judgement and is only known at the visit. careloop must
+schedule before then, so it starts from a documented triage rule and lets the coordinator or clinician change it
+on the episode (the change and its reason go into the episode's history):
+
+- high when the patient was readmitted (this stay began within 30 days of an earlier discharge), or
+- high when the patient has two or more of the chronic conditions NCQA's HEDIS FMC measure uses to define
+  "multiple high-risk chronic conditions" (COPD and asthma; Alzheimer's and related dementia; chronic kidney
+  disease; depression; heart failure; acute myocardial infarction; atrial fibrillation; stroke and TIA;
+  ../shared/CLINICAL-REFERENCE.md section 4), counted by condition group, not by code;
+- moderate otherwise.
+
+Scheduling to the 7-day deadline when in doubt costs an earlier appointment; missing it forfeits 99496 and,
+more to the point, the early visit the sickest patients need.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from careloop.models import Condition, ConditionClinicalStatus, Encounter, EncounterClass
+from careloop.transitions.tcm import Complexity
+
+# ICD-10-CM prefixes (normalised: no dot) of the FMC chronic condition groups.
+HIGH_RISK_GROUPS: dict[str, tuple[str, ...]] = {
+    "COPD or asthma": ("J41", "J42", "J43", "J44", "J45"),
+    "dementia": ("F01", "F02", "F03", "G30", "G31"),
+    "chronic kidney disease": ("N18",),
+    "depression": ("F32", "F33", "F34"),
+    "heart failure": ("I50",),
+    "acute myocardial infarction": ("I21", "I22"),
+    "atrial fibrillation": ("I48",),
+    "stroke or TIA": ("I63", "G45"),
+}
+GROUPS_FOR_HIGH = 2
+READMISSION_WINDOW = timedelta(days=30)
+
+
+def choose(session: Session, patient_id: int, admitted_at: datetime | None, encounter_id: int | None
+           ) -> tuple[Complexity, str]:
+    if admitted_at is not None and _readmitted(session, patient_id, admitted_at, encounter_id):
+        return Complexity.high, "readmitted within 30 days of an earlier discharge"
+    groups = chronic_groups(session, patient_id)
+    if len(groups) >= GROUPS_FOR_HIGH:
+        return Complexity.high, f"{len(groups)} high-risk chronic conditions ({', '.join(groups)})"
+    if groups:
+        return Complexity.moderate, f"one high-risk chronic condition ({groups[0]})"
+    return Complexity.moderate, "no readmission and no high-risk chronic condition recorded"
+
+
+def chronic_groups(session: Session, patient_id: int) -> list[str]:
+    codes = [c for c in session.scalars(select(Condition.icd10).where(
+        Condition.patient_id == patient_id, Condition.clinical_status == ConditionClinicalStatus.active,
+        Condition.icd10.is_not(None))) if c]
+    return [name for name, prefixes in HIGH_RISK_GROUPS.items() if any(c.startswith(prefixes) for c in codes)]
+
+
+def _readmitted(session: Session, patient_id: int, admitted_at: datetime, encounter_id: int | None) -> bool:
+    query = select(Encounter.id).where(
+        Encounter.patient_id == patient_id, Encounter.class_code == EncounterClass.inpatient,
+        Encounter.period_end.is_not(None), Encounter.period_end <= admitted_at,
+        Encounter.period_end >= admitted_at - READMISSION_WINDOW).limit(1)
+    if encounter_id is not None:
+        query = query.where(Encounter.id != encounter_id)
+    return session.scalar(query) is not None

@@ -1,0 +1,115 @@
+"""Transition queries: episodes, their checklist, contacts, history and work, and readmissions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from careloop.errors import NotFound
+from careloop.models import (
+    ChecklistItem,
+    ContactAttempt,
+    Encounter,
+    EncounterClass,
+    EpisodeEvent,
+    EpisodeStatus,
+    PathwayWork,
+    Readmission,
+    Task,
+    TransitionEpisode,
+)
+
+
+def get_or_raise(session: Session, public_id: UUID) -> TransitionEpisode:
+    episode = session.scalar(select(TransitionEpisode).where(TransitionEpisode.public_id == public_id)
+                             .options(joinedload(TransitionEpisode.patient)))
+    if episode is None:
+        raise NotFound(f"No transition episode {public_id}.")
+    return episode
+
+
+def by_id(session: Session, episode_id: int) -> TransitionEpisode | None:
+    return session.scalar(select(TransitionEpisode).where(TransitionEpisode.id == episode_id)
+                          .options(joinedload(TransitionEpisode.patient)))
+
+
+def for_event(session: Session, event_key: str) -> TransitionEpisode | None:
+    return session.scalar(select(TransitionEpisode).where(TransitionEpisode.event_key == event_key)
+                          .order_by(TransitionEpisode.id.desc()).limit(1))
+
+
+def for_patient(session: Session, patient_id: int) -> Sequence[TransitionEpisode]:
+    return session.scalars(select(TransitionEpisode).where(TransitionEpisode.patient_id == patient_id)
+                           .order_by(TransitionEpisode.discharged_at.desc())).all()
+
+
+def active_for_encounter(session: Session, encounter_id: int) -> TransitionEpisode | None:
+    return session.scalar(select(TransitionEpisode).where(
+        TransitionEpisode.encounter_id == encounter_id, TransitionEpisode.status == EpisodeStatus.active)
+        .order_by(TransitionEpisode.id.desc()).limit(1))
+
+
+def checklist(session: Session, episode_id: int) -> Sequence[ChecklistItem]:
+    return session.scalars(select(ChecklistItem).where(ChecklistItem.episode_id == episode_id)
+                           .options(joinedload(ChecklistItem.done_by)).order_by(ChecklistItem.id)).all()
+
+
+def checklist_item(session: Session, episode_id: int, code: str) -> ChecklistItem | None:
+    return session.scalar(select(ChecklistItem).where(ChecklistItem.episode_id == episode_id,
+                                                      ChecklistItem.code == code))
+
+
+def contacts(session: Session, episode_id: int) -> Sequence[ContactAttempt]:
+    return session.scalars(select(ContactAttempt).where(ContactAttempt.episode_id == episode_id)
+                           .options(joinedload(ContactAttempt.by)).order_by(ContactAttempt.at)).all()
+
+
+def history(session: Session, episode_id: int) -> Sequence[EpisodeEvent]:
+    return session.scalars(select(EpisodeEvent).where(EpisodeEvent.episode_id == episode_id)
+                           .order_by(EpisodeEvent.id)).all()
+
+
+def tasks(session: Session, event_key: str) -> Sequence[Task]:
+    """The tasks the pathway created for the discharge that started the episode."""
+    ids = select(PathwayWork.target_id).where(PathwayWork.event_key == event_key, PathwayWork.target_type == "task")
+    return session.scalars(select(Task).where(Task.id.in_(ids)).options(
+        joinedload(Task.patient), joinedload(Task.owner_user), joinedload(Task.owner_team)).order_by(Task.due_at)
+    ).unique().all()
+
+
+def index_stay(session: Session, patient_id: int, admitted_at: datetime, since: datetime,
+               exclude_encounter_id: int | None) -> Encounter | None:
+    """The latest inpatient stay of the patient discharged in [since, admitted_at], not ended by death."""
+    query = select(Encounter).where(
+        Encounter.patient_id == patient_id, Encounter.class_code == EncounterClass.inpatient,
+        Encounter.period_end.is_not(None), Encounter.period_end <= admitted_at, Encounter.period_end >= since,
+        Encounter.discharge_disposition.is_distinct_from("exp"),
+    ).order_by(Encounter.period_end.desc()).limit(1)
+    if exclude_encounter_id is not None:
+        query = query.where(Encounter.id != exclude_encounter_id)
+    return session.scalar(query)
+
+
+def readmission_link(session: Session, index_id: int, readmission_id: int) -> Readmission | None:
+    return session.scalar(select(Readmission).where(Readmission.index_encounter_id == index_id,
+                                                    Readmission.readmission_encounter_id == readmission_id))
+
+
+def readmissions_for_patient(session: Session, patient_id: int) -> Sequence[Readmission]:
+    return session.scalars(select(Readmission).where(Readmission.patient_id == patient_id)
+                           .order_by(Readmission.created_at.desc())).all()
+
+
+def readmissions_for_episode(session: Session, episode_id: int) -> Sequence[Readmission]:
+    return session.scalars(select(Readmission).where(Readmission.episode_id == episode_id)
+                           .order_by(Readmission.created_at)).all()
+
+
+def encounters(session: Session, ids: set[int]) -> dict[int, Encounter]:
+    if not ids:
+        return {}
+    return {e.id: e for e in session.scalars(select(Encounter).where(Encounter.id.in_(ids)))}

@@ -1,0 +1,289 @@
+"""Transition use cases: the pathway starts and voids episodes and links readmissions (as the system); people
+read an episode, record contacts, tick the checklist, set the complexity and record the visit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+from sqlalchemy.orm import Session
+
+from careloop import access
+from careloop.access import Actor, Permission
+from careloop.clock import utcnow
+from careloop.errors import Conflict, InvalidInput, NotFound
+from careloop.models import (
+    ChecklistItem,
+    ContactAttempt,
+    Encounter,
+    EpisodeEvent,
+    EpisodeStatus,
+    Patient,
+    Readmission,
+    Task,
+    TaskStatus,
+    TransitionEpisode,
+)
+from careloop.pathways.schemas import EncounterEvent
+from careloop.patients import repository as patients_repo
+from careloop.tasks import service as tasks_service
+from careloop.tasks.schemas import TaskType, TaskUpdate
+from careloop.tasks.workflow import OPEN_STATUSES
+from careloop.transitions import complexity as complexity_rule
+from careloop.transitions import readmission as readmission_rule
+from careloop.transitions import repository as repo
+from careloop.transitions import tcm
+from careloop.transitions.clock import end_of_local_day, holidays, local_date
+from careloop.transitions.schemas import (
+    ChecklistCode,
+    ChecklistIn,
+    ComplexityIn,
+    ContactIn,
+    ContactOutcome,
+    VisitIn,
+)
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+# ---- done by the pathway (the system actor) -----------------------------------------------------------------------
+
+def episode_for_event(session: Session, event_key: str) -> TransitionEpisode | None:
+    return repo.for_event(session, event_key)
+
+
+def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient: Patient, *, pathway: str,
+                  version: int) -> TransitionEpisode:
+    """A discharge to a community setting starts the TCM clock (see tcm.py for the rules and their source)."""
+    existing = repo.for_event(session, event.event_key)
+    if existing is not None:
+        return existing
+    discharged_at = event.discharged_at or event.occurred_at
+    level, why = complexity_rule.choose(session, patient.id, event.admitted_at, event.encounter_id)
+    clock = tcm.clock(local_date(discharged_at), level, holidays())
+    episode = TransitionEpisode(
+        public_id=uuid4(), patient_id=patient.id, patient=patient, encounter_id=event.encounter_id,
+        event_key=event.event_key, pathway=pathway, pathway_version=version, status=EpisodeStatus.active,
+        facility=event.facility, from_class=event.encounter_class.value if event.encounter_class else "inpatient",
+        discharge_disposition=event.discharge_disposition, discharged_at=discharged_at,
+        discharge_date=clock.discharge_date, complexity=level.value, complexity_reason=why,
+        contact_due=clock.contact_due, visit_due=clock.visit_due, period_end=clock.period_end, created_at=utcnow())
+    access.require(session, actor, Permission.patient_write, patient, action="episode.start",
+                   entity_type="episode", entity_id=str(episode.public_id))
+    session.add(episode)
+    session.flush()
+    session.add_all(ChecklistItem(episode_id=episode.id, code=code.value) for code in ChecklistCode)
+    _log(session, episode, actor, "started", f"{pathway} v{version}; complexity {level.value}: {why}")
+    return episode
+
+
+def mark_entered_in_error(session: Session, actor: Actor, episode_id: int, reason: str) -> None:
+    episode = repo.by_id(session, episode_id)
+    if episode is None or episode.status is EpisodeStatus.entered_in_error:
+        return
+    access.require(session, actor, Permission.patient_write, episode.patient, action="episode.entered_in_error",
+                   entity_type="episode", entity_id=str(episode.public_id))
+    episode.status, episode.status_reason, episode.closed_at = EpisodeStatus.entered_in_error, reason[:300], utcnow()
+    _log(session, episode, actor, "entered-in-error", reason)
+
+
+def link_readmission(session: Session, actor: Actor, event: EncounterEvent, *,
+                     within_days: int = 30) -> Readmission | None:
+    """Link this inpatient admission to the stay it follows within `within_days` (readmission.py has the rule)."""
+    if event.encounter_id is None:
+        return None
+    admitted_at = event.admitted_at or event.occurred_at
+    index = repo.index_stay(session, event.patient_id, admitted_at, admitted_at - timedelta(days=within_days),
+                            event.encounter_id)
+    if index is None or index.period_end is None:
+        return None
+    existing = repo.readmission_link(session, index.id, event.encounter_id)
+    if existing is not None:
+        return existing
+    patient = _patient(session, event.patient_id)
+    readmission = session.get(Encounter, event.encounter_id)
+    why = readmission_rule.planned_reason(event.admission_type, readmission.reason_code if readmission else None)
+    episode = repo.active_for_encounter(session, index.id)
+    link = Readmission(
+        public_id=uuid4(), patient_id=patient.id, index_encounter_id=index.id,
+        readmission_encounter_id=event.encounter_id, episode_id=episode.id if episode else None,
+        days_after_discharge=(local_date(admitted_at) - local_date(index.period_end)).days,
+        planned=why is not None, planned_reason=why, event_key=event.event_key, created_at=utcnow())
+    access.require(session, actor, Permission.patient_write, patient, action="readmission.link",
+                   entity_type="readmission", entity_id=str(link.public_id))
+    session.add(link)
+    if episode is not None:
+        _log(session, episode, actor, "readmitted",
+             f"{'planned' if why else 'unplanned'} admission {link.days_after_discharge} days after discharge"
+             + (f" ({why})" if why else ""))
+    session.flush()
+    return link
+
+
+def unlink_readmission(session: Session, actor: Actor, link_id: int, reason: str) -> None:
+    link = session.get(Readmission, link_id)
+    if link is None or link.status == "entered-in-error":
+        return
+    patient = _patient(session, link.patient_id)
+    access.require(session, actor, Permission.patient_write, patient, action="readmission.entered_in_error",
+                   entity_type="readmission", entity_id=str(link.public_id))
+    link.status = "entered-in-error"
+
+
+# ---- done by people ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EpisodeDetail:
+    episode: TransitionEpisode
+    checklist: Sequence[ChecklistItem]
+    contacts: Sequence[ContactAttempt]
+    history: Sequence[EpisodeEvent]
+    tasks: Sequence[Task]
+    readmissions: Sequence[Readmission]
+    encounters: dict[int, Encounter]
+
+
+def get_episode(session: Session, actor: Actor, episode_id: UUID) -> EpisodeDetail:
+    episode = _episode(session, actor, episode_id, Permission.patient_read, "episode.read")
+    links = repo.readmissions_for_episode(session, episode.id)
+    ids = {i for r in links for i in (r.index_encounter_id, r.readmission_encounter_id)}
+    return EpisodeDetail(episode, repo.checklist(session, episode.id), repo.contacts(session, episode.id),
+                         repo.history(session, episode.id), repo.tasks(session, episode.event_key), links,
+                         repo.encounters(session, ids))
+
+
+def patient_transitions(session: Session, actor: Actor, patient_id: UUID
+                        ) -> tuple[Sequence[TransitionEpisode], Sequence[Readmission], dict[int, Encounter]]:
+    patient = patients_repo.get_or_raise(session, patient_id)
+    access.require(session, actor, Permission.patient_read, patient, action="transitions.read")
+    return transitions_of(session, patient.id)
+
+
+def transitions_of(session: Session, patient_id: int
+                   ) -> tuple[Sequence[TransitionEpisode], Sequence[Readmission], dict[int, Encounter]]:
+    """For a caller that has already checked access to the patient (the patient page)."""
+    links = repo.readmissions_for_patient(session, patient_id)
+    ids = {i for r in links for i in (r.index_encounter_id, r.readmission_encounter_id)}
+    return repo.for_patient(session, patient_id), links, repo.encounters(session, ids)
+
+
+def record_contact(session: Session, actor: Actor, episode_id: UUID, data: ContactIn) -> ContactAttempt:
+    episode = _open_episode(session, actor, episode_id, "episode.contact")
+    now = utcnow()
+    at = data.at or now
+    if at > now + CLOCK_SKEW:
+        raise InvalidInput("A contact cannot be recorded in the future.")
+    if at < episode.discharged_at - CLOCK_SKEW:
+        raise InvalidInput("A contact before the discharge is not part of this transition.")
+    attempt = ContactAttempt(public_id=uuid4(), episode_id=episode.id, at=at, by_id=actor.user_id,
+                             method=data.method.value, with_whom=data.with_whom.value, outcome=data.outcome.value,
+                             note=data.note)
+    session.add(attempt)
+    session.flush()
+    _log(session, episode, actor, "contact", f"{data.method.value} with {data.with_whom.value}: {data.outcome.value}")
+    _check_contact_requirement(session, actor, episode)
+    return attempt
+
+
+def _check_contact_requirement(session: Session, actor: Actor, episode: TransitionEpisode) -> None:
+    if episode.contact_met_at is not None:
+        return
+    attempts = repo.contacts(session, episode.id)
+    met = tcm.contact_requirement_met(
+        ((local_date(a.at), a.outcome == ContactOutcome.reached.value) for a in attempts), episode.contact_due)
+    if met is None:
+        return
+    episode.contact_met_at, episode.contact_met_by = attempts[-1].at, met
+    note = ("interactive contact made" if met == "reached"
+            else "two documented timely attempts failed; the contact element is met (CMS TCM FAQ)")
+    _log(session, episode, actor, "contact-requirement-met", note)
+    _complete_tasks(session, actor, episode, TaskType.follow_up_call, note)
+
+
+def set_checklist(session: Session, actor: Actor, episode_id: UUID, code: ChecklistCode,
+                  data: ChecklistIn) -> ChecklistItem:
+    if code is ChecklistCode.medications_reconciled:
+        raise InvalidInput("Medications are marked reconciled by completing the medication reconciliation.")
+    episode = _open_episode(session, actor, episode_id, "episode.checklist")
+    return tick(session, actor, episode, code, done=data.done, note=data.note)
+
+
+def tick(session: Session, actor: Actor, episode: TransitionEpisode, code: ChecklistCode, *, done: bool,
+         note: str | None) -> ChecklistItem:
+    item = repo.checklist_item(session, episode.id, code.value)
+    if item is None:
+        raise Conflict(f"This episode has no checklist item {code.value}.")
+    item.done_at, item.done_by_id = (utcnow(), actor.user_id) if done else (None, None)
+    item.note = note
+    _log(session, episode, actor, "checked" if done else "unchecked", f"{code.value}" + (f": {note}" if note else ""))
+    session.flush()
+    return item
+
+
+def set_complexity(session: Session, actor: Actor, episode_id: UUID, data: ComplexityIn) -> TransitionEpisode:
+    episode = _open_episode(session, actor, episode_id, "episode.complexity")
+    clock = tcm.clock(episode.discharge_date, data.complexity, holidays())
+    episode.complexity, episode.complexity_reason = data.complexity.value, data.reason
+    episode.visit_due = clock.visit_due
+    _log(session, episode, actor, "complexity", f"{data.complexity.value} (visit by {clock.visit_due}): {data.reason}")
+    for task in repo.tasks(session, episode.event_key):
+        if task.type in (TaskType.appointment, TaskType.med_review) and task.status in OPEN_STATUSES:
+            tasks_service.update_task(session, actor, task.public_id, TaskUpdate(
+                version=task.version, due_at=end_of_local_day(clock.visit_due), note="TCM complexity changed"))
+    return episode
+
+
+def record_visit(session: Session, actor: Actor, episode_id: UUID, data: VisitIn) -> TransitionEpisode:
+    episode = _open_episode(session, actor, episode_id, "episode.visit")
+    if data.at < episode.discharged_at:
+        raise InvalidInput("The face-to-face visit must be after the discharge.")
+    episode.visit_at = data.at
+    _log(session, episode, actor, "visit", f"face-to-face visit on {local_date(data.at)}")
+    _complete_tasks(session, actor, episode, TaskType.appointment, "face-to-face visit recorded")
+    return episode
+
+
+def medications_reconciled(session: Session, actor: Actor, episode: TransitionEpisode, note: str) -> None:
+    """Called by the reconciliation when it completes: the checklist item and the episode's clock."""
+    episode.medrec_completed_at = utcnow()
+    tick(session, actor, episode, ChecklistCode.medications_reconciled, done=True, note=note)
+    _complete_tasks(session, actor, episode, TaskType.med_review, note)
+
+
+def _complete_tasks(session: Session, actor: Actor, episode: TransitionEpisode, kind: TaskType, note: str) -> None:
+    """The episode's own tasks of this kind are done (taken first if they were queued to a role or team)."""
+    for task in repo.tasks(session, episode.event_key):
+        if task.type != kind.value or task.status not in OPEN_STATUSES or task.status is TaskStatus.on_hold:
+            continue
+        if task.owner_user_id != actor.user_id and task.status in (TaskStatus.requested, TaskStatus.received):
+            task = tasks_service.claim(session, actor, task.public_id, task.version)
+        tasks_service.transition(session, actor, task.public_id, "complete", version=task.version, note=note)
+
+
+def _episode(session: Session, actor: Actor, episode_id: UUID, permission: Permission,
+             action: str) -> TransitionEpisode:
+    episode = repo.get_or_raise(session, episode_id)
+    access.require(session, actor, permission, episode.patient, action=action, entity_type="episode",
+                   entity_id=str(episode.public_id))
+    return episode
+
+
+def _open_episode(session: Session, actor: Actor, episode_id: UUID, action: str) -> TransitionEpisode:
+    episode = _episode(session, actor, episode_id, Permission.task_write, action)
+    if episode.status is not EpisodeStatus.active:
+        raise Conflict(f"This episode is {episode.status.value}; it can no longer be changed.")
+    return episode
+
+
+def _log(session: Session, episode: TransitionEpisode, actor: Actor, action: str, note: str | None) -> None:
+    session.add(EpisodeEvent(episode_id=episode.id, at=utcnow(), actor_id=actor.user_id,
+                             actor_name=actor.display_name, action=action, note=note[:1000] if note else None))
+
+
+def _patient(session: Session, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"No patient {patient_id}.")
+    return patient

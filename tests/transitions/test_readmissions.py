@@ -1,0 +1,91 @@
+"""Readmissions: an inpatient admission within 30 days after an inpatient discharge is linked to that stay;
+planned ones (PV1-4 elective, or an always-planned reason) are linked but marked planned (readmission.py)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from careloop import db
+from careloop.models import EpisodeEvent, Readmission, TransitionEpisode
+from tests.factories import Personas
+from tests.transitions.helpers import discharge_home, event, make_stay, send
+
+INDEX_DISCHARGE = "2026-11-05T15:00:00Z"
+
+
+def admit(personas: Personas, when: str, *, key: str = "adt:2001:A01", admission_type: str | None = "E",
+          reason_code: str | None = None) -> int:
+    stay = make_stay(personas.patient_id, when, reason_code=reason_code)
+    send(event("admitted", key, personas.patient_id, stay, occurred=when, admitted=when,
+               admission_type=admission_type))
+    return stay
+
+
+def links() -> list[Readmission]:
+    with db.unit_of_work() as s:
+        return list(s.scalars(select(Readmission).order_by(Readmission.id)))
+
+
+def test_an_emergency_admission_fifteen_days_after_discharge_is_a_readmission(personas: Personas) -> None:
+    index = discharge_home(personas.patient_id, discharged=INDEX_DISCHARGE)
+    again = admit(personas, "2026-11-20T08:00:00Z")
+    [link] = links()
+    assert (link.index_encounter_id, link.readmission_encounter_id) == (index, again)
+    assert link.days_after_discharge == 15 and link.planned is False
+    with db.unit_of_work() as s:
+        episode = s.scalars(select(TransitionEpisode)).one()
+        assert link.episode_id == episode.id
+        assert "unplanned admission 15 days after discharge" in (s.scalars(select(EpisodeEvent.note).where(
+            EpisodeEvent.action == "readmitted")).one() or "")
+
+
+def test_an_elective_admission_is_linked_as_planned(personas: Personas) -> None:
+    discharge_home(personas.patient_id, discharged=INDEX_DISCHARGE)
+    admit(personas, "2026-11-20T08:00:00Z", admission_type="C")
+    [link] = links()
+    assert link.planned and link.planned_reason == "PV1-4 admission type C (elective)"
+
+
+def test_maintenance_chemotherapy_is_always_planned(personas: Personas) -> None:
+    discharge_home(personas.patient_id, discharged=INDEX_DISCHARGE)
+    admit(personas, "2026-11-20T08:00:00Z", reason_code="Z5111")
+    [link] = links()
+    assert link.planned and "chemotherapy" in (link.planned_reason or "")
+
+
+def test_day_thirty_counts_and_day_thirty_one_does_not(personas: Personas) -> None:
+    discharge_home(personas.patient_id, discharged=INDEX_DISCHARGE)
+    admit(personas, "2026-12-05T08:00:00Z", key="adt:30:A01")  # 30 days after 5 Nov
+    assert [link.days_after_discharge for link in links()] == [30]
+
+
+def test_an_admission_after_thirty_days_is_not_linked(personas: Personas) -> None:
+    discharge_home(personas.patient_id, discharged=INDEX_DISCHARGE)
+    admit(personas, "2026-12-06T16:00:00Z")  # 31 days, and more than 30 x 24 hours
+    assert links() == []
+
+
+def test_an_observation_stay_is_not_an_index_stay(personas: Personas) -> None:
+    discharge_home(personas.patient_id, discharged=INDEX_DISCHARGE, klass="observation")
+    admit(personas, "2026-11-20T08:00:00Z")
+    assert links() == []
+
+
+def test_a_cancelled_admission_unlinks_its_readmission(personas: Personas) -> None:
+    discharge_home(personas.patient_id, discharged=INDEX_DISCHARGE)
+    again = admit(personas, "2026-11-20T08:00:00Z")
+    send(event("event_cancelled", "adt:2001:A11", personas.patient_id, again, cancels="adt:2001:A01"))
+    [link] = links()
+    assert link.status == "entered-in-error"  # kept, marked
+
+
+def test_a_discharge_from_the_readmission_starts_a_high_complexity_episode(personas: Personas) -> None:
+    discharge_home(personas.patient_id, discharged=INDEX_DISCHARGE)
+    again = admit(personas, "2026-11-20T08:00:00Z")
+    send(event("discharged", "adt:2001:A03", personas.patient_id, again, occurred="2026-11-23T12:00:00Z",
+               admitted="2026-11-20T08:00:00Z", discharged="2026-11-23T12:00:00Z", disposition="home"))
+    with db.unit_of_work() as s:
+        second = s.scalars(select(TransitionEpisode).order_by(TransitionEpisode.id.desc())).first()
+        assert second is not None and second.complexity == "high"
+        assert second.complexity_reason == "readmitted within 30 days of an earlier discharge"
+        assert str(second.visit_due) == "2026-11-30"  # Monday 23 + 7 days
