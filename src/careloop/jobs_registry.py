@@ -11,13 +11,17 @@ from careloop.clock import utcnow
 from careloop.config import get_settings
 from careloop.integrations.fhir.api import export as fhir_export
 from careloop.integrations.fhir.api.export_job import run_export
+from careloop.pathways.definitions import installed, listened_to
 from careloop.pathways.jobs import APPLY_JOB, apply_event
-from careloop.pathways.schemas import ENCOUNTER_EVENTS
 from careloop.tasks.jobs import SWEEP_JOB, notify_assignee, sweep_overdue
 from careloop.tasks.service import TASK_ASSIGNED
 from careloop.worker import schedules
 from careloop.worker.maintenance import purge_finished
 from careloop.worker.registry import Registry
+
+# Encounter events arrive at a hospital feed's rate (issue 5: 2,000 messages/s); one transaction per event would
+# spend the worker on commits. A failing event makes its batch run again one by one, so it fails alone.
+PATHWAY_BATCH = 200
 
 
 def build_registry() -> Registry:
@@ -28,8 +32,10 @@ def build_registry() -> Registry:
     registry.job("tasks.notify_assignee", notify_assignee)
     registry.job(fhir_export.JOB, run_export)
     registry.subscribe(TASK_ASSIGNED, "tasks.notify_assignee")
-    registry.job(APPLY_JOB, apply_event)
-    for event_type in ENCOUNTER_EVENTS:  # admitted, ed_visit, transferred, discharged, updated, event_cancelled
+    registry.job(APPLY_JOB, apply_event, batch=PATHWAY_BATCH)
+    # Only the encounter events some pathway rule listens to (and cancels) become jobs: at a hospital feed's rate,
+    # updates and transfers no rule wants would otherwise each cost the worker a job for nothing.
+    for event_type in sorted(listened_to(installed())):
         registry.subscribe(event_type, APPLY_JOB)
     registry.every(settings.overdue_sweep_minutes * 60, SWEEP_JOB)
     registry.every(24 * 3600, "worker.purge_finished")

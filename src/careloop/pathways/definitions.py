@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from careloop.pathways import actions, conditions
-from careloop.pathways.schemas import ENCOUNTER_EVENTS
+from careloop.pathways.schemas import CANCELLED, ENCOUNTER_EVENTS
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -108,3 +108,8 @@ def load_dir(folder: Path) -> tuple[Pathway, ...]:
 def installed() -> tuple[Pathway, ...]:
     """The pathways shipped with careloop (loaded once per process)."""
     return load_dir(DATA_DIR)
+
+
+def listened_to(pathways: tuple[Pathway, ...]) -> frozenset[str]:
+    """The event types some rule listens to, and cancels (which undo whatever an earlier event made)."""
+    return frozenset({CANCELLED, *(event for p in pathways for r in p.rules for event in r.on)})

@@ -53,6 +53,10 @@ def process(session: Session, payload: Mapping[str, Any], pathways: Sequence[Pat
     actor = system_actor(ACTOR_NAME)
     if event.event_type == CANCELLED:
         return cancel(session, actor, event)
+    listening = [(p, r) for p in (installed() if pathways is None else pathways) for r in p.rules
+                 if event.event_type in r.on]
+    if not listening:  # most of a feed (updates, transfers): nothing to read, nothing to write
+        return Outcome((), 0, 0)
     seen = _remember(session, event)
     if seen.cancelled_at is not None:
         return Outcome((), 0, 0, skipped=f"cancelled by {seen.cancelled_by} before it was processed")
@@ -60,17 +64,13 @@ def process(session: Session, payload: Mapping[str, Any], pathways: Sequence[Pat
     if patient is None:
         raise InvalidInput(f"Event {event.event_key} names patient {event.patient_id}, who does not exist.")
     context = EventContext(session, actor, event, patient)
-    fired = [(p, r) for p in (installed() if pathways is None else pathways) for r in p.rules if _matches(r, context)]
+    fired = [(p, r) for p, r in listening if all(check.holds(context) for check in r.when)]
     if not fired:
         return Outcome((), 0, 0)
     access.require(session, actor, Permission.patient_write, patient, action="pathway.apply", entity_type="event",
                    entity_id=event.event_key[:64])
     created = sum(_apply(context, pathway, rule) for pathway, rule in fired)
     return Outcome(tuple(f"{p.id}/{r.id}" for p, r in fired), created, 0)
-
-
-def _matches(rule: Rule, context: EventContext) -> bool:
-    return context.event.event_type in rule.on and all(check.holds(context) for check in rule.when)
 
 
 def _apply(context: EventContext, pathway: Pathway, rule: Rule) -> int:

@@ -24,11 +24,21 @@ class Registry:
     handlers: dict[str, JobHandler] = field(default_factory=dict)
     subscriptions: dict[str, list[str]] = field(default_factory=dict)  # event type -> job kinds
     schedules: list[ScheduleSpec] = field(default_factory=list)
+    batch_sizes: dict[str, int] = field(default_factory=dict)  # job kind -> how many to run per transaction
 
-    def job(self, kind: str, handler: JobHandler) -> None:
+    def job(self, kind: str, handler: JobHandler, *, batch: int = 1) -> None:
+        """`batch` > 1: the worker may run up to that many queued jobs of this kind in one transaction (for
+        small, frequent jobs such as a hospital feed's events); the handler must not mind sharing it."""
         if kind in self.handlers:
             raise ValueError(f"job kind {kind!r} registered twice")
+        if batch < 1:
+            raise ValueError("a batch is at least one job")
         self.handlers[kind] = handler
+        if batch > 1:
+            self.batch_sizes[kind] = batch
+
+    def batch_size(self, kind: str) -> int:
+        return self.batch_sizes.get(kind, 1)
 
     def subscribe(self, event_type: str, job_kind: str) -> None:
         if job_kind not in self.handlers:

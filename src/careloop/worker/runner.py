@@ -86,11 +86,11 @@ class Worker:
         ticked = self.tick_schedules()
         ran = 0
         while ran < max_jobs and not (stop and stop.is_set()):
-            job = self.claim()
-            if job is None:
+            jobs = self.claim_batch()
+            if not jobs:
                 break
-            self.execute(job)
-            ran += 1
+            self.execute_batch(jobs)
+            ran += len(jobs)
         return relayed + ticked + ran
 
     def drain(self, *, max_cycles: int = 1000) -> int:
@@ -114,6 +114,37 @@ class Worker:
     def claim(self) -> ClaimedJob | None:
         with db.unit_of_work() as session:
             return claim_job(session, self.worker_id, utcnow(), self.lease)
+
+    def claim_batch(self) -> list[ClaimedJob]:
+        """The next job due, and as many more of its kind as its registered batch allows."""
+        with db.unit_of_work() as session:
+            now = utcnow()
+            first = claim_job(session, self.worker_id, now, self.lease)
+            if first is None:
+                return []
+            size = self.registry.batch_size(first.kind)
+            if size == 1:
+                return [first]
+            return [first, *claim_jobs_of_kind(session, self.worker_id, now, self.lease, first.kind, size - 1)]
+
+    def execute_batch(self, jobs: list[ClaimedJob]) -> None:
+        """Run a batch in one unit of work, all marked done together; if any fails, the whole batch rolls back
+        and each job runs again on its own, so one bad job fails alone and the others still get done."""
+        if len(jobs) == 1:
+            self.execute(jobs[0])
+            return
+        handler = self.registry.handlers[jobs[0].kind]
+        try:
+            with db.unit_of_work() as session:
+                for job in jobs:
+                    handler(session, job.payload)
+                now = utcnow()
+                for job in jobs:
+                    mark_done(session, job.id, self.worker_id, now)
+        except Exception as exc:
+            log.info("batch of %d %s jobs failed (%s); running them one by one", len(jobs), jobs[0].kind, exc)
+            for job in jobs:
+                self.execute(job)
 
     def execute(self, job: ClaimedJob) -> None:
         handler = self.registry.handlers.get(job.kind)
@@ -163,6 +194,20 @@ def claim_job(session: Session, worker_id: str, now: datetime, lease: timedelta)
     job.locked_by, job.locked_until = worker_id, now + lease
     session.flush()
     return ClaimedJob(job.id, job.kind, dict(job.payload), job.attempts, job.max_attempts)
+
+
+def claim_jobs_of_kind(session: Session, worker_id: str, now: datetime, lease: timedelta, kind: str,
+                       limit: int) -> list[ClaimedJob]:
+    """Up to `limit` more due jobs of one kind, claimed like claim_job (skipping rows other workers hold)."""
+    rows = session.scalars(
+        select(Job).where(_claimable(now), Job.kind == kind, Job.attempts < Job.max_attempts)
+        .order_by(Job.run_at, Job.id).limit(limit).with_for_update(skip_locked=True)
+    ).all()
+    for job in rows:
+        job.status, job.attempts = JobStatus.running, job.attempts + 1
+        job.locked_by, job.locked_until = worker_id, now + lease
+    session.flush()
+    return [ClaimedJob(j.id, j.kind, dict(j.payload), j.attempts, j.max_attempts) for j in rows]
 
 
 def mark_done(session: Session, job_id: int, worker_id: str, now: datetime) -> bool:
