@@ -15,6 +15,7 @@ the outbox in one transaction, then drained by one worker. Peers measured in the
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Mapping
 from datetime import timedelta
@@ -89,23 +90,24 @@ def emit_all(batch: list[tuple[str, dict[str, Any]]], *, as_type: str | None = N
             emit(s, as_type or event_type, payload)
 
 
-def drain(registry: Registry) -> float:
-    started = time.perf_counter()
+def drain(registry: Registry) -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds): on a shared machine the CPU figure is the steadier one."""
+    started, cpu = time.perf_counter(), time.process_time()
     Worker(registry, worker_id="bench", poll_seconds=0).drain(max_cycles=100_000)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def noop(session: Session, payload: Mapping[str, Any]) -> None:
     """The peer: a handler that does nothing, so only the worker's own work is timed."""
 
 
-def direct(batch: list[tuple[str, dict[str, Any]]]) -> float:
-    started = time.perf_counter()
+def direct(batch: list[tuple[str, dict[str, Any]]]) -> tuple[float, float]:
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(batch), 500):
         with db.unit_of_work() as s:
             for event_type, payload in batch[i:i + 500]:
                 engine.process(s, {**payload, "event_type": event_type})
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def run(backend: str, stays: int) -> list[list[str]]:
@@ -116,15 +118,17 @@ def run(backend: str, stays: int) -> list[list[str]]:
         peer.job("bench.noop", noop, batch=PATHWAY_BATCH)
         peer.subscribe("bench.event", "bench.noop")
         emit_all(events(pairs, "noop"), as_type="bench.event")
-        noop_s = drain(peer)
+        noop_s, noop_cpu = drain(peer)
         emit_all(events(pairs, "worker"))
-        worker_s = drain(build_registry())
+        worker_s, worker_cpu = drain(build_registry())
         with db.unit_of_work() as s:
             tasks = s.scalar(select(func.count()).select_from(Task)) or 0
-        direct_s = direct(events(pairs, "direct"))
+        direct_s, direct_cpu = direct(events(pairs, "direct"))
     rate, noop_rate, direct_rate = total / worker_s, total / noop_s, total / direct_s
+    per_cpu, noop_per_cpu = total / worker_cpu, total / noop_cpu
     return [[backend, f"{total:,}", f"{tasks:,}", f"{worker_s:.1f}", f"{rate:,.0f}", f"{noop_rate:,.0f}",
-             f"{rate / noop_rate:.2f}", f"{direct_rate:,.0f}"]]
+             f"{rate / noop_rate:.2f}", f"{per_cpu:,.0f}", f"{noop_per_cpu:,.0f}", f"{total / direct_cpu:,.0f}",
+             f"{direct_rate:,.0f}"]]
 
 
 def main() -> None:
@@ -133,8 +137,10 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
     rows = run(args.backend, args.stays)
-    print_table(["backend", "events", "tasks made", "worker s", "events/s", "no-op worker events/s (peer)",
-                 "ratio", "engine direct events/s"], rows)
+    print_table(["backend", "events", "tasks made", "worker s", "events/s", "no-op peer events/s", "ratio",
+                 "events per CPU-s", "no-op peer per CPU-s", "engine direct per CPU-s", "engine direct events/s"],
+                rows)
+    print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
