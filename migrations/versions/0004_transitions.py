@@ -1,8 +1,8 @@
 """Transitions of care: pathway events and work, transition episodes (TCM), checklist items, contact
 attempts, episode history, readmissions, and medication reconciliations.
 
-Revision ID: 0003_transitions
-Revises: 0002
+Revision ID: 0004_transitions
+Revises: 0003_fhir_export
 Create Date: 2026-11-23 06:35:53.118359
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import careloop.models.base
 
-revision: str = '0003_transitions'
-down_revision: str | None = '0002'
+revision: str = '0004_transitions'
+down_revision: str | None = '0003_fhir_export'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
