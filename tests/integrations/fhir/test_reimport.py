@@ -4,10 +4,13 @@ version (the old one kept for vread and _history), and its careloop rows follow 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from careloop.integrations.fhir import prepare
 from careloop.integrations.fhir.importer import import_paths
 from careloop.models import AuditEvent, FhirResource, FhirResourceVersion, Observation, Patient
 from tests.integrations.fhir.conftest import observation, patient, provider_bundles_first, write_ndjson
@@ -87,6 +90,57 @@ def test_the_same_id_from_another_source_is_another_resource(tmp_path: Path, ses
                            .order_by(FhirResource.source)).all()
     assert rows[0] == ("ehr-a", "p1") and rows[1][0] == "ehr-b" and rows[1][1] != "p1"
     assert _count(session, Patient) == 2
+
+
+def _count_mapping(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the resources mapped from here on."""
+    mapped: list[str] = []
+    real = prepare.map_resource
+
+    def counting(rtype: str, resource: dict[str, Any], *args: Any) -> Any:
+        mapped.append(resource["id"])
+        return real(rtype, resource, *args)
+
+    monkeypatch.setattr(prepare, "map_resource", counting)
+    return mapped
+
+
+def test_unchanged_resources_are_not_mapped_or_indexed_again(tmp_path: Path, session: Session,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    files = [write_ndjson(_dir(tmp_path / "a") / "Patient.ndjson", [patient("p1"), patient("p2")]),
+             write_ndjson(tmp_path / "a" / "Observation.ndjson", [observation("o1", "p1"), observation("o2", "p2")])]
+    import_paths(files, source="ehr")
+    mapped = _count_mapping(monkeypatch)
+
+    again = import_paths(files, source="ehr")
+
+    assert (again.totals.read, again.totals.unchanged) == (4, 4)
+    assert mapped == []
+
+
+def test_only_the_changed_resource_of_a_file_is_mapped_again(tmp_path: Path, session: Session,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import_paths([write_ndjson(_dir(tmp_path / "v1") / "Patient.ndjson", [patient("p1"), patient("p2")])],
+                 source="ehr")
+    mapped = _count_mapping(monkeypatch)
+
+    summary = import_paths([write_ndjson(_dir(tmp_path / "v2") / "Patient.ndjson",
+                                         [patient("p1"), patient("p2", family="Okafor")])], source="ehr")
+
+    assert (summary.totals.unchanged, summary.totals.updated) == (1, 1)
+    assert mapped == ["p2"]
+    assert sorted(session.scalars(select(Patient.family))) == ["Okafor", "Rivera"]
+
+
+def test_types_careloop_does_not_model_are_counted_on_every_import(tmp_path: Path, session: Session) -> None:
+    flag = {"resourceType": "Flag", "id": "f1", "status": "active", "code": {"text": "fall risk"},
+            "subject": {"reference": "Patient/p1"}}
+    path = write_ndjson(_dir(tmp_path / "x") / "Flag.ndjson", [flag])
+    import_paths([path], source="ehr")
+
+    again = import_paths([path], source="ehr")
+
+    assert again.stored_only == {"Flag": 1} and again.totals.unchanged == 1
 
 
 def _dir(path: Path) -> Path:

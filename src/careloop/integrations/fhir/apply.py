@@ -52,6 +52,8 @@ class Applier:
             todo = [p for p in todo if p.is_new_version]
         if not todo:
             return
+        for prepared in todo:
+            prepared.complete()  # only what becomes a new version is mapped and indexed
         todo.sort(key=lambda p: structure.type_rank(p.rtype))
         self._assign_keys(todo)
         self.targets.prefetch(key for p in todo for key in p.needed)

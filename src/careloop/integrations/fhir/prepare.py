@@ -1,7 +1,12 @@
-"""Preparing one resource for the store, without the database: the structural check, its identity (source
-id), the JSON to keep, the content hash, its references and search fields, and the rows a mapper makes of it.
-Pure, so it can run beside the database writes (importer.py reads and prepares large inputs in a second
-process)."""
+"""Preparing one resource for the store, without the database, in two steps:
+
+1. `prepare`: the structural check, its identity (source id) and the content hash: all the run needs to
+   tell created from updated from unchanged (one lookup per batch, apply.py).
+2. `Prepared.complete`: the JSON to keep, its references and search fields, and the rows a mapper makes of
+   it; only for resources that become a new version. Importing the same files again (the usual case for a
+   nightly feed) then costs a parse and a hash per resource, not a mapping.
+
+Both are pure functions of the resource."""
 
 from __future__ import annotations
 
@@ -58,10 +63,43 @@ class Prepared:
     patient_id: int | None = None
     map_status: str = "stored"
     named: list[Any] = field(default_factory=list)  # rows' name placeholders, filled after the batch's lookup
+    # What step 2 needs, until it has run (None: complete).
+    pending: Pending | None = None
 
     @property
     def is_new_version(self) -> bool:
         return self.existing is None or self.version_id > self.existing.version_id
+
+    def complete(self) -> None:
+        """Step 2 (module docstring): the JSON to keep, references, search fields and the mapper's rows."""
+        pending = self.pending
+        if pending is None:
+            return
+        self.pending = None
+        resource, full_urls, context = self.entry.resource, pending.full_urls, pending.context
+        assert resource is not None  # only readable resources are prepared
+        raw = self.entry.raw
+        if raw is not None and (not full_urls or b'"urn:' not in raw):
+            self.text = raw.decode()  # an NDJSON line is kept exactly as it came
+        else:
+            self.text = references.rewrite_bundle_references(orjson.dumps(resource), full_urls).decode()
+        rtype = self.rtype
+        mapped = map_resource(rtype, resource, context, pending.notes)
+        found = references.find(resource, full_urls)
+        self.found, self.reference_rows = found, reference_rows(found)
+        self.date_start, self.date_end = search_index.date_span(resource, rtype)
+        self.tokens = search_index.tokens(resource, rtype)
+        self.status = search_index.status(resource, rtype)
+        self.mapped = pending.shaper.shape(mapped)
+        self.needed = needed_keys(found, mapped)
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    full_urls: dict[str, tuple[str, str]]
+    context: Context
+    notes: Notes
+    shaper: Shaper
 
 
 @dataclass(slots=True)
@@ -75,7 +113,8 @@ class Notes:
 
 def prepare(entry: Entry, full_urls: dict[str, tuple[str, str]], context: Context, notes: Notes,
             shaper: Shaper) -> Prepared | str:
-    """The prepared resource, or why it is rejected."""
+    """Step 1 (module docstring): the resource's identity and content hash, or why it is rejected. Every
+    reason to reject is found here, so a transaction bundle is judged whole before anything is applied."""
     resource = entry.resource
     if resource is None:
         return entry.error or "unreadable"
@@ -86,17 +125,10 @@ def prepare(entry: Entry, full_urls: dict[str, tuple[str, str]], context: Contex
     source_id = resource.get("id") or id_from_identifier(resource)
     if source_id is None:
         return "no id, and no identifier or urn:uuid fullUrl to recognise it by on the next import"
-    raw = entry.raw
-    if raw is not None and (not full_urls or b'"urn:' not in raw):
-        text = raw.decode()  # an NDJSON line is kept exactly as it came
-    else:
-        text = references.rewrite_bundle_references(orjson.dumps(resource), full_urls).decode()
-    mapped = map_resource(rtype, resource, context, notes)
-    found = references.find(resource, full_urls)
-    start, end = search_index.date_span(resource, rtype)
-    return Prepared(entry, rtype, source_id, text, content_hash(resource, full_urls), found,
-                    search_index.tokens(resource, rtype), search_index.status(resource, rtype), start, end,
-                    shaper.shape(mapped), needed_keys(found, mapped), reference_rows(found))
+    if rtype not in MAPPERS:
+        notes.stored_only[rtype] += 1  # counted whether or not the content changed: kept, never dropped
+    return Prepared(entry, rtype, source_id, "", content_hash(resource, full_urls), [], set(), None, None, None,
+                    None, set(), [], pending=Pending(full_urls, context, notes, shaper))
 
 
 def reference_rows(found: list[Found]) -> list[tuple[Any, ...]]:
@@ -157,8 +189,7 @@ class Shaper:
 def map_resource(rtype: str, resource: dict[str, Any], context: Context, notes: Notes) -> Mapped | None:
     mapper = MAPPERS.get(rtype)
     if mapper is None:
-        notes.stored_only[rtype] += 1
-        return None
+        return None  # a type careloop does not model; `prepare` counted it
     try:
         mapped = mapper(resource, context)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
