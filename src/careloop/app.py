@@ -16,6 +16,8 @@ from careloop.careteams.api import router as careteams_router
 from careloop.config import get_settings
 from careloop.http import errors
 from careloop.integrations.fhir import api as fhir_api
+from careloop.integrations.hl7v2 import web as hl7v2_web
+from careloop.integrations.hl7v2.api import router as hl7v2_review_router
 from careloop.medrec import web as medrec_web
 from careloop.medrec.api import router as medrec_router
 from careloop.notifications import web as notifications_web
@@ -37,7 +39,7 @@ API_PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for domain in (auth_router, patients_router, careteams_router, tasks_router, users_router,
-                   notifications_router, transitions_router, medrec_router):
+                   notifications_router, transitions_router, medrec_router, hl7v2_review_router):
         router.include_router(domain)
     return router
 
@@ -64,7 +66,8 @@ def create_app() -> FastAPI:
 
 # The HTML pages: thin routes over the same services as the JSON API, left out of the OpenAPI description.
 WEB_ROUTERS = (auth_web.router, tasks_web.router, patients_web.router, careteams_web.router,
-               users_web.router, notifications_web.router, transitions_web.router, medrec_web.router)
+               users_web.router, notifications_web.router, transitions_web.router, medrec_web.router,
+               hl7v2_web.router)
 
 
 # Front-end packages installed from npm at install time (package.json), served locally, never from a CDN.

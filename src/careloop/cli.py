@@ -10,6 +10,7 @@ from careloop import migrate
 from careloop.auth import cli as auth_cli
 from careloop.config import PROJECT_ROOT
 from careloop.integrations.fhir.cli import import_command
+from careloop.integrations.hl7v2 import cli as hl7v2_cli
 from careloop.synth.cli import seed
 from careloop.users import cli as users_cli
 from careloop.worker import cli as worker_cli
@@ -25,6 +26,8 @@ app.add_typer(worker_cli.jobs_app, name="jobs")
 app.command("worker")(worker_cli.worker)
 app.command("seed")(seed)
 app.command("import")(import_command)
+app.command("mllp")(hl7v2_cli.mllp_command)
+app.command("simulate-adt")(hl7v2_cli.simulate_command)
 
 
 @db_app.command("upgrade")
@@ -55,11 +58,14 @@ def demo_command(
     port: int = typer.Option(8000, min=1, max=65535),
     reset: bool = typer.Option(False, "--reset", help="start again from a fresh database"),
     database: Path = typer.Option(DEMO_DATABASE, help="the SQLite file to use"),
+    mllp_port: int = typer.Option(2575, min=0, max=65535, help="ADT feed listener port (0: no ADT feed)"),
+    adt_rate: float = typer.Option(1.0, min=0.01, help="messages per second from the simulated hospital"),
 ) -> None:
     """Start the demo: SQLite database with a synthetic population, web app, API and worker in one process."""
     from careloop.demo import run_demo
 
-    run_demo(patients=patients, seed=seed, host=host, port=port, reset=reset, database=database)
+    run_demo(patients=patients, seed=seed, host=host, port=port, reset=reset, database=database,
+             mllp_port=mllp_port, adt_rate=adt_rate)
 
 
 def main() -> None:

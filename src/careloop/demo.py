@@ -3,6 +3,7 @@ database holding a synthetic population, so a newcomer can sign in and work with
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import func, select
 
 from careloop import db, migrate
+from careloop.integrations.hl7v2 import listener as hl7_listener
+from careloop.integrations.hl7v2 import simulate as hl7_simulate
 from careloop.jobs_registry import build_registry, ensure_schedules
 from careloop.models import Patient
 from careloop.synth.generator import seed_population
@@ -19,9 +22,14 @@ from careloop.worker.runner import Worker
 
 console = Console()
 
+# The simulated hospital replays about ten days of ADT traffic ending now (seven simulated minutes a message).
+DEMO_ADT_MESSAGES = 2000
 
-def run_demo(*, patients: int, seed: int, host: str, port: int, reset: bool, database: Path) -> None:
-    """SQLite database, synthetic population, then the web app, API and worker until Ctrl+C."""
+
+def run_demo(*, patients: int, seed: int, host: str, port: int, reset: bool, database: Path,
+             mllp_port: int = 2575, adt_rate: float = 1.0) -> None:
+    """SQLite database, synthetic population, then the web app, API, worker and the simulated hospital's
+    ADT feed (an MLLP listener plus a sender, when mllp_port is not 0) until Ctrl+C."""
     if reset:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database}{suffix}").unlink(missing_ok=True)
@@ -30,6 +38,8 @@ def run_demo(*, patients: int, seed: int, host: str, port: int, reset: bool, dat
     _seed_if_empty(patients, seed)
     stop = threading.Event()
     worker_thread = _start_worker(stop)
+    if mllp_port:
+        _start_adt_feed(host, mllp_port, adt_rate)
     _print_banner(host, port, database)
     try:
         _serve(host, port)
@@ -58,6 +68,28 @@ def _start_worker(stop: threading.Event) -> threading.Thread:
     thread = threading.Thread(target=worker.run_forever, args=(stop,), name="careloop-worker", daemon=True)
     thread.start()
     return thread
+
+
+def _start_adt_feed(host: str, port: int, rate: float) -> None:
+    """The MLLP listener and a simulated hospital sending to it, each in a daemon thread: an ACK is only sent
+    after its message committed, so stopping the demo at any moment loses nothing the sender was told."""
+    listening = threading.Event()
+
+    def listen() -> None:
+        try:
+            asyncio.run(hl7_listener.serve(host, port, on_ready=lambda _: listening.set(), handle_signals=False))
+        except OSError as exc:
+            console.print(f"[yellow]No ADT feed: port {port} is not free ({exc.strerror}); try --mllp-port.[/]")
+            listening.set()
+
+    def send() -> None:
+        if listening.wait(30):
+            asyncio.run(hl7_simulate.simulate(host, port, rate=rate, count=DEMO_ADT_MESSAGES, seed=7,
+                                               patients=200))
+
+    threading.Thread(target=listen, name="careloop-mllp", daemon=True).start()
+    threading.Thread(target=send, name="careloop-adt-simulator", daemon=True).start()
+    console.print(f"ADT feed: MLLP on {host}:{port}, a simulated hospital sending {rate:g} message(s)/s")
 
 
 def _print_banner(host: str, port: int, database: Path) -> None:

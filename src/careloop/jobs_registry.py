@@ -11,6 +11,8 @@ from careloop.clock import utcnow
 from careloop.config import get_settings
 from careloop.integrations.fhir.api import export as fhir_export
 from careloop.integrations.fhir.api.export_job import run_export
+from careloop.integrations.hl7v2.apply import apply_pending as hl7v2_apply_pending
+from careloop.integrations.hl7v2.store import APPLY_JOB as HL7V2_APPLY_JOB
 from careloop.pathways.definitions import installed, listened_to
 from careloop.pathways.jobs import APPLY_JOB, apply_event
 from careloop.tasks.jobs import SWEEP_JOB, notify_assignee, sweep_overdue
@@ -31,6 +33,7 @@ def build_registry() -> Registry:
     registry.job("worker.purge_finished", purge_finished)
     registry.job("tasks.notify_assignee", notify_assignee)
     registry.job(fhir_export.JOB, run_export)
+    registry.job(HL7V2_APPLY_JOB, hl7v2_apply_pending)
     registry.subscribe(TASK_ASSIGNED, "tasks.notify_assignee")
     registry.job(APPLY_JOB, apply_event, batch=PATHWAY_BATCH)
     # Only the encounter events some pathway rule listens to (and cancels) become jobs: at a hospital feed's rate,

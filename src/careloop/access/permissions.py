@@ -18,6 +18,7 @@ class Permission(StrEnum):
     task_write = "task:write"
     careteam_write = "careteam:write"
     user_manage = "user:manage"
+    hl7_review = "hl7:review"  # the ADT review queue: messages whose patient the feed could not tell
 
 
 PATIENT_SCOPED = frozenset(
@@ -34,8 +35,8 @@ _CLINICAL_CONTRIBUTOR = frozenset(
 )
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
-    StaffRole.care_coordinator: _CARE_TEAM,
-    StaffRole.rn_care_manager: _CARE_TEAM,
+    StaffRole.care_coordinator: _CARE_TEAM | {Permission.hl7_review},
+    StaffRole.rn_care_manager: _CARE_TEAM | {Permission.hl7_review},
     StaffRole.social_worker: _CARE_TEAM,
     StaffRole.community_health_worker: _CLINICAL_CONTRIBUTOR,
     StaffRole.physician: _CARE_TEAM,

@@ -26,6 +26,7 @@ from careloop.models.fhir import (
 )
 from careloop.models.fhir_export import ExportStatus, FhirExport
 from careloop.models.goal import Goal, GoalLifecycleStatus, GoalTarget
+from careloop.models.hl7v2 import EncounterChange, Hl7Message, Hl7MessageStatus, Hl7Visit
 from careloop.models.immunization import Immunization, ImmunizationStatus
 from careloop.models.jobs import Job, JobStatus, OutboxEvent, Schedule
 from careloop.models.location import Location, LocationStatus
@@ -79,6 +80,7 @@ __all__ = [
     "DiagnosticReport",
     "DiagnosticReportStatus",
     "Encounter",
+    "EncounterChange",
     "EncounterClass",
     "EncounterStatus",
     "EpisodeEvent",
@@ -94,6 +96,9 @@ __all__ = [
     "Goal",
     "GoalLifecycleStatus",
     "GoalTarget",
+    "Hl7Message",
+    "Hl7MessageStatus",
+    "Hl7Visit",
     "Immunization",
     "ImmunizationStatus",
     "Job",

@@ -95,7 +95,8 @@ class Web:
 
     def _nav(self, section: str) -> dict[str, Any]:
         return {"user_name": self.user.display_name, "username": self.user.username, "is_admin": self.is_admin,
-                "clinical": self.actor.can(Permission.task_read), "home": home_for(self.actor), "section": section,
+                "clinical": self.actor.can(Permission.task_read),
+                "hl7_review": self.actor.can(Permission.hl7_review), "home": home_for(self.actor), "section": section,
                 "unread": nav_unread_count(self.session, self.actor)}
 
     def _respond(self, template: str, context: dict[str, Any], status_code: int) -> HTMLResponse:

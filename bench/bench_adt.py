@@ -1,0 +1,206 @@
+"""ADT feed benchmark: end to end over MLLP (received -> checked -> stored, committed -> ACK), messages/s and
+p50/p99 latency, on SQLite and PostgreSQL; then how fast the worker applies what was stored.
+
+The listener runs as its own process (`careloop mllp`), as in production; the sender is careloop's MLLP
+client with several pipelined connections. The peer, measured in the same run with the same sender: the
+asyncio MLLP server of python-hl7 (the `hl7` package), which parses each message and answers its
+`create_ack()` without storing anything, so the ratio says what durability (a committed row before every AA)
+costs against a Python MLLP server that does no work at all.
+
+    .venv/bin/python -m bench.bench_adt --messages 20000 --backend sqlite
+    .venv/bin/python -m bench.bench_adt --messages 20000 --backend postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bench._common import fresh_database, print_table
+from careloop import db
+from careloop.integrations.hl7v2.client import MllpSender, Outgoing, SendReport
+from careloop.integrations.hl7v2.compose import AdtFields, compose_adt
+from careloop.jobs_registry import build_registry
+from careloop.models import Hl7Message, Hl7MessageStatus, Patient, PatientIdentifier
+from careloop.worker.runner import Worker
+
+PATIENTS = 500
+PEER_SERVER = """
+import asyncio, sys
+import hl7.mllp
+
+async def handle(reader, writer):
+    try:
+        while not writer.is_closing():
+            message = await reader.readmessage()
+            writer.writemessage(message.create_ack())
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    writer.close()
+
+async def main(port):
+    async with await hl7.mllp.start_hl7_server(handle, host="127.0.0.1", port=port) as server:
+        await server.serve_forever()
+
+asyncio.run(main(int(sys.argv[1])))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the server exited before listening")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the server did not start listening")
+
+
+def messages(count: int) -> list[Outgoing]:
+    """Admit, transfer, discharge round robin over the patients; each stay its own visit."""
+    start = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    steps = ("A01", "A02", "A03")
+    out = []
+    for n in range(count):
+        patient, stay, step = n % PATIENTS, n // (PATIENTS * 3), steps[(n // PATIENTS) % 3]
+        at = start + timedelta(days=stay * 10, hours=(n // PATIENTS) % 3)
+        fields = AdtFields(trigger=step, control_id=f"B{n:08d}", occurred_at=at, mrn=f"BENCH{patient:05d}",
+                           assigning_authority="urn:careloop:mrn", family="Bench", given=f"P{patient}",
+                           birth_date=date(1950, 1, 1), sex="F", visit_number=f"V{patient}-{stay}",
+                           patient_class="I", location=f"W{step}^1^A^GHH", admission_type="E", admitted_at=at,
+                           discharged_at=at if step == "A03" else None, disposition="01" if step == "A03" else "")
+        out.append(Outgoing(fields.control_id, compose_adt(fields)))
+    return out
+
+
+def seed_patients() -> None:
+    with db.unit_of_work() as session:
+        for n in range(PATIENTS):
+            patient = Patient(family="Bench", given=f"P{n}", family_norm="bench", given_norm=f"p{n}",
+                              birth_date=date(1950, 1, 1), gender="female")
+            session.add(patient)
+            session.flush()
+            session.add(PatientIdentifier(patient_id=patient.id, system="urn:careloop:mrn",
+                                          value=f"BENCH{n:05d}", type_code="MR"))
+
+
+async def send(port: int, batch: Sequence[Outgoing], connections: int, window: int) -> SendReport:
+    chunks = [batch[i::connections] for i in range(connections)]
+    reports = [SendReport() for _ in chunks]
+    started = time.perf_counter()
+    await asyncio.gather(*(MllpSender("127.0.0.1", port, window=window).send_all(c, r)
+                           for c, r in zip(chunks, reports, strict=True)))
+    total = SendReport(elapsed=time.perf_counter() - started)
+    for report in reports:
+        total.acks.update(report.acks)
+        total.latencies.extend(report.latencies)
+        total.sends += report.sends
+    return total
+
+
+def run_server(command: list[str], env: dict[str, str], port: int, batch: Sequence[Outgoing], connections: int,
+               window: int) -> SendReport:
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process)
+        return asyncio.run(send(port, batch, connections, window))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def figures(name: str, report: SendReport, count: int) -> list[str]:
+    latencies = sorted(report.latencies)
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    codes = {c: list(report.acks.values()).count(c) for c in set(report.acks.values())}
+    assert len(report.acks) == count and codes == {"AA": count}, codes
+    return [name, f"{count / report.elapsed:,.0f}", f"{p50:.1f}", f"{p99:.1f}", f"{report.elapsed:.1f}"]
+
+
+def careloop_run(backend: str, batch: Sequence[Outgoing], connections: int, window: int,
+                 apply_sample: int) -> tuple[list[str], str]:
+    with fresh_database(backend) as url:
+        seed_patients()
+        port = free_port()
+        command = [sys.executable, "-c", "from careloop.cli import main; main()", "mllp", "--port", str(port)]
+        report = run_server(command, {**os.environ, "CARELOOP_DATABASE_URL": url}, port, batch, connections,
+                            window)
+        row = figures(f"careloop mllp ({backend})", report, len(batch))
+        with db.unit_of_work() as session:
+            stored = session.scalar(select(func.count()).select_from(Hl7Message))
+        assert stored == len(batch), f"{stored} stored of {len(batch)}"
+        applied, apply_seconds = time_apply(apply_sample)
+        return row, f"worker apply ({backend}): {applied:,} messages in {apply_seconds:.1f} s = " \
+                    f"{applied / apply_seconds:,.0f} messages/s (encounter, history, outbox event, audit each)"
+
+
+def applied_count() -> int:
+    with db.unit_of_work() as session:
+        return session.scalar(select(func.count()).select_from(Hl7Message)
+                              .where(Hl7Message.status == Hl7MessageStatus.applied)) or 0
+
+
+def time_apply(sample: int) -> tuple[int, float]:
+    """One worker applying the stored messages in order, timed until `sample` of them are applied."""
+    worker = Worker(build_registry(), worker_id="bench")
+    started = time.perf_counter()
+    while (applied := applied_count()) < sample:
+        if worker.run_once(max_jobs=1) == 0:
+            break
+    return applied, time.perf_counter() - started
+
+
+def _rate(row: list[str]) -> float:
+    return float(row[1].replace(",", ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--window", type=int, default=250, help="unacknowledged messages per connection")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--apply-sample", type=int, default=2000, help="messages the worker is timed applying")
+    args = parser.parse_args()
+    batch = messages(args.messages)
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    rows, notes = [], []
+    port = free_port()
+    peer = run_server([sys.executable, "-c", PEER_SERVER, str(port)], dict(os.environ), port, batch,
+                      args.connections, args.window)
+    peer_row = figures("peer: python-hl7 asyncio server, ACK only, nothing stored", peer, len(batch))
+    for backend in backends:
+        row, note = careloop_run(backend, batch, args.connections, args.window, args.apply_sample)
+        rows.append([*row, f"{_rate(row) / _rate(peer_row):.2f}"])
+        notes.append(note)
+    print(f"{args.messages:,} ADT messages (A01/A02/A03, ~330 bytes), {args.connections} connections, "
+          f"window {args.window}, {os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print_table(["server", "messages/s", "p50 ms", "p99 ms", "seconds", "vs peer"], [*rows, [*peer_row, "1.00"]])
+    for note in notes:
+        print(note)
+
+
+if __name__ == "__main__":
+    main()

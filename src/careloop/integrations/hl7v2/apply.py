@@ -1,0 +1,279 @@
+"""Apply stored ADT messages to encounters, in the worker, in the order they arrived.
+
+One job kind (`hl7v2.apply`) takes the oldest received messages, a batch at a time, under one lock (an
+advisory lock on PostgreSQL; SQLite's write lock otherwise), so messages about one patient are applied in
+arrival order even with several workers. Each message is applied in a savepoint: one that cannot be applied
+is marked failed with its reason and the batch goes on. A message whose patient is unknown or ambiguous is
+held for review, and so is every later message for the same identifier, until a coordinator links it.
+
+What each event does (HL7 v2.5 chapter 3, 3.3.1-3.3.13): A01 admit, A04 register and A06 outpatient ->
+inpatient start or update the visit's encounter; A02 transfer moves it; A03 discharge finishes it; A07 and
+A08 update it; A11, A12 and A13 cancel the latest uncancelled A01/A04, A02 or A03 of the visit by restoring
+what that event changed (its change row keeps before and after, and is marked cancelled, not deleted).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from careloop import access
+from careloop.access import Actor, Permission
+from careloop.clock import utcnow
+from careloop.config import get_settings
+from careloop.integrations.hl7v2 import events as contract
+from careloop.integrations.hl7v2.adt import AdtMessage, Refusal, read_adt
+from careloop.integrations.hl7v2.matching import match_patient
+from careloop.integrations.hl7v2.store import APPLY_JOB
+from careloop.models.encounter import Encounter, EncounterClass, EncounterStatus
+from careloop.models.hl7v2 import EncounterChange, Hl7Message, Hl7MessageStatus, Hl7Visit
+from careloop.worker import events
+from careloop.worker.queue import enqueue
+
+log = logging.getLogger("careloop.hl7v2")
+
+BATCH = 200
+APPLY_LOCK_ID = 0x484C3756  # "HL7V": the advisory lock every apply job takes on PostgreSQL
+
+CLASS_CODES: dict[contract.EncounterClassName, EncounterClass] = {
+    "inpatient": EncounterClass.inpatient, "emergency": EncounterClass.emergency,
+    "observation": EncounterClass.observation, "outpatient": EncounterClass.ambulatory,
+}
+CLASS_NAMES: dict[EncounterClass, contract.EncounterClassName] = {v: k for k, v in CLASS_CODES.items()}
+CANCELLED_BY = {"A11": ("A01", "A04"), "A12": ("A02",), "A13": ("A03",)}
+STARTS_VISIT = frozenset({"A01", "A04", "A06"})
+SNAPSHOT_FIELDS = ("status", "class_code", "period_start", "period_end", "facility", "location",
+                   "discharge_disposition", "discharge_disposition_source")
+
+
+class ApplyError(Exception):
+    """This message cannot be applied (the reason is kept on it); other messages go on."""
+
+
+def feed_actor() -> Actor:
+    return access.system_actor("hl7v2-feed", channel="hl7v2")
+
+
+def apply_pending(session: Session, payload: Mapping[str, Any]) -> None:
+    """Job handler: apply the oldest received messages; queue a follow-up while more are waiting."""
+    _take_apply_lock(session)
+    rows = session.scalars(select(Hl7Message).where(Hl7Message.status == Hl7MessageStatus.received)
+                           .order_by(Hl7Message.id).limit(BATCH)).all()
+    actor = feed_actor()
+    for row in rows:
+        apply_one(session, actor, row)
+    if len(rows) == BATCH:
+        enqueue(session, APPLY_JOB, {"after_message_id": rows[-1].id}, key=f"{APPLY_JOB}:after:{rows[-1].id}")
+
+
+def _take_apply_lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPLY_LOCK_ID})
+
+
+def apply_one(session: Session, actor: Actor, row: Hl7Message) -> None:
+    savepoint = session.begin_nested()
+    try:
+        _apply(session, actor, row)
+        savepoint.commit()
+    except DBAPIError:
+        raise  # the database, not the message: the job retries
+    except (ApplyError, Refusal) as exc:
+        savepoint.rollback()
+        _mark(row, Hl7MessageStatus.failed, str(exc))
+    except Exception as exc:
+        log.exception("HL7 message %s could not be applied", row.id)
+        savepoint.rollback()
+        _mark(row, Hl7MessageStatus.failed, f"internal error: {exc}")
+
+
+def _mark(row: Hl7Message, status: Hl7MessageStatus, reason: str | None) -> None:
+    row.status, row.error = status, reason
+
+
+def _apply(session: Session, actor: Actor, row: Hl7Message) -> None:
+    message = read_adt(row.raw, get_settings().timezone)
+    if _waits_behind_held(session, row):
+        _mark(row, Hl7MessageStatus.held, "an earlier message for this identifier is waiting in the review queue")
+        return
+    match = match_patient(session, message.identifiers)
+    if match.patient is None:
+        _mark(row, Hl7MessageStatus.held, match.hold_reason)
+        return
+    access.require(session, actor, Permission.patient_write, match.patient, action="hl7v2.apply",
+                   entity_type="hl7_message", entity_id=str(row.public_id))
+    if message.trigger in CANCELLED_BY:
+        encounter = _cancel(session, row, message, match.patient.id)
+    else:
+        encounter = _apply_event(session, row, message, match.patient.id)
+    row.patient_id, row.encounter_id = match.patient.id, encounter.id
+    row.status, row.error, row.applied_at = Hl7MessageStatus.applied, None, utcnow()
+
+
+def _waits_behind_held(session: Session, row: Hl7Message) -> bool:
+    return bool(session.scalar(select(exists().where(
+        Hl7Message.status == Hl7MessageStatus.held, Hl7Message.id < row.id,
+        Hl7Message.identifier_system == row.identifier_system,
+        Hl7Message.identifier_value == row.identifier_value))))
+
+
+def _find_encounter(session: Session, message: AdtMessage, patient_id: int) -> Encounter | None:
+    """The visit's encounter by PV1-19 visit number; without one, the patient's latest encounter that this
+    sender's feed touched."""
+    if message.visit_number:
+        visit = session.scalar(select(Hl7Visit).where(Hl7Visit.facility == message.sending_facility,
+                                                      Hl7Visit.visit_number == message.visit_number))
+        return session.get(Encounter, visit.encounter_id) if visit else None
+    return session.scalar(
+        select(Encounter).join(EncounterChange, EncounterChange.encounter_id == Encounter.id)
+        .join(Hl7Message, Hl7Message.id == EncounterChange.message_id)
+        .where(Encounter.patient_id == patient_id, Hl7Message.sending_facility == message.sending_facility)
+        .order_by(EncounterChange.id.desc()).limit(1))
+
+
+def _apply_event(session: Session, row: Hl7Message, message: AdtMessage, patient_id: int) -> Encounter:
+    encounter = _find_encounter(session, message, patient_id)
+    before = snapshot(encounter) if encounter else None
+    if encounter is None:
+        encounter = _start_encounter(session, message, patient_id)
+    _update(encounter, message)
+    session.flush()
+    visit = _remember_visit(session, message, encounter)
+    event_type = _event_type(message)
+    _record(session, row, message, encounter, event_type, before, snapshot(encounter))
+    events.emit(session, event_type, _payload(message, encounter, visit))
+    return encounter
+
+
+def _start_encounter(session: Session, message: AdtMessage, patient_id: int) -> Encounter:
+    """A visit the feed has not seen before (it may start mid-stay, with a transfer or a discharge)."""
+    if message.encounter_class is None:
+        raise ApplyError(f"no encounter for this visit yet, and PV1-2 {message.patient_class!r} does not say "
+                         "which kind to start")
+    encounter = Encounter(patient_id=patient_id, status=EncounterStatus.in_progress,
+                          class_code=CLASS_CODES[message.encounter_class],
+                          period_start=message.admitted_at or message.occurred_at)
+    session.add(encounter)
+    return encounter
+
+
+def _update(encounter: Encounter, message: AdtMessage) -> None:
+    if message.encounter_class is not None:
+        encounter.class_code = CLASS_CODES[message.encounter_class]
+    if message.trigger == "A06":
+        encounter.class_code = EncounterClass.inpatient
+    encounter.facility = message.facility or encounter.facility
+    encounter.location = message.location or encounter.location
+    encounter.period_start = message.admitted_at or encounter.period_start
+    if message.trigger in STARTS_VISIT:
+        encounter.status = EncounterStatus.in_progress
+    if message.trigger == "A03":
+        encounter.status = EncounterStatus.finished
+        encounter.period_end = message.discharged_at or message.occurred_at
+    elif message.discharged_at is not None:  # an A08 correcting the discharge time of a finished stay
+        encounter.period_end = message.discharged_at
+    if message.discharge_disposition or message.discharge_disposition_source:
+        encounter.discharge_disposition = message.discharge_disposition
+        encounter.discharge_disposition_source = message.discharge_disposition_source
+
+
+def _remember_visit(session: Session, message: AdtMessage, encounter: Encounter) -> Hl7Visit | None:
+    if not message.visit_number:
+        return None
+    visit = session.scalar(select(Hl7Visit).where(Hl7Visit.encounter_id == encounter.id))
+    if visit is None:
+        visit = Hl7Visit(facility=message.sending_facility, visit_number=message.visit_number,
+                         encounter_id=encounter.id)
+        session.add(visit)
+    visit.admission_type = message.admission_type or visit.admission_type
+    return visit
+
+
+def _event_type(message: AdtMessage) -> str:
+    trigger = message.trigger
+    if trigger == "A04" or (trigger == "A01" and message.encounter_class == "emergency"):
+        return contract.ENCOUNTER_ED_VISIT
+    return {"A01": contract.ENCOUNTER_ADMITTED, "A06": contract.ENCOUNTER_ADMITTED,
+            "A02": contract.ENCOUNTER_TRANSFERRED, "A03": contract.ENCOUNTER_DISCHARGED,
+            "A07": contract.ENCOUNTER_UPDATED, "A08": contract.ENCOUNTER_UPDATED}[trigger]
+
+
+def _cancel(session: Session, row: Hl7Message, message: AdtMessage, patient_id: int) -> Encounter:
+    encounter = _find_encounter(session, message, patient_id)
+    undone = _latest_uncancelled(session, encounter, CANCELLED_BY[message.trigger]) if encounter else None
+    if encounter is None or undone is None:
+        wanted = " or ".join(CANCELLED_BY[message.trigger])
+        raise ApplyError(f"nothing to cancel: no applied {wanted} for visit {message.visit_number or '(none)'}")
+    before = snapshot(encounter)
+    restore(encounter, undone)
+    key = contract.event_key(message.sending_facility, message.control_id)
+    undone.cancelled_by_key, undone.cancelled_at = key, utcnow()
+    session.flush()
+    _record(session, row, message, encounter, contract.ENCOUNTER_EVENT_CANCELLED, before, snapshot(encounter))
+    visit = session.scalar(select(Hl7Visit).where(Hl7Visit.encounter_id == encounter.id))
+    events.emit(session, contract.ENCOUNTER_EVENT_CANCELLED,
+                _payload(message, encounter, visit, cancelled_event_key=undone.event_key))
+    return encounter
+
+
+def _latest_uncancelled(session: Session, encounter: Encounter, triggers: tuple[str, ...]) -> EncounterChange | None:
+    return session.scalar(select(EncounterChange).where(
+        EncounterChange.encounter_id == encounter.id, EncounterChange.trigger.in_(triggers),
+        EncounterChange.cancelled_by_key.is_(None)).order_by(EncounterChange.id.desc()).limit(1))
+
+
+def restore(encounter: Encounter, undone: EncounterChange) -> None:
+    """Put back what the undone event changed. An event that created the encounter leaves it cancelled."""
+    if undone.before is None:
+        encounter.status = EncounterStatus.cancelled
+        return
+    for name in SNAPSHOT_FIELDS:
+        if undone.before.get(name) != undone.after.get(name):
+            setattr(encounter, name, _field_value(name, undone.before.get(name)))
+
+
+def snapshot(encounter: Encounter) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in SNAPSHOT_FIELDS:
+        value = getattr(encounter, name)
+        values[name] = value.isoformat() if isinstance(value, datetime) else value
+    return values
+
+
+def _field_value(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in ("period_start", "period_end"):
+        return datetime.fromisoformat(value)
+    if name == "status":
+        return EncounterStatus(value)
+    if name == "class_code":
+        return EncounterClass(value)
+    return value
+
+
+def _record(session: Session, row: Hl7Message, message: AdtMessage, encounter: Encounter, event_type: str,
+            before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+    session.add(EncounterChange(
+        encounter_id=encounter.id, message_id=row.id,
+        event_key=contract.event_key(message.sending_facility, message.control_id), trigger=message.trigger,
+        event_type=event_type, before=before, after=after, occurred_at=message.occurred_at, recorded_at=utcnow()))
+
+
+def _payload(message: AdtMessage, encounter: Encounter, visit: Hl7Visit | None,
+             cancelled_event_key: str | None = None) -> contract.EncounterEventPayload:
+    return contract.encounter_event(
+        event_key=contract.event_key(message.sending_facility, message.control_id),
+        patient_id=encounter.patient_id, encounter_id=encounter.id,
+        encounter_class=CLASS_NAMES.get(encounter.class_code, "outpatient"), occurred_at=message.occurred_at,
+        facility=encounter.facility, location=encounter.location,
+        admitted_at=encounter.period_start,
+        discharged_at=encounter.period_end, discharge_disposition=encounter.discharge_disposition,
+        admission_type=(visit.admission_type if visit else None) or message.admission_type,
+        cancelled_event_key=cancelled_event_key)
