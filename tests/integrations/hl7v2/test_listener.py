@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from careloop.integrations.hl7v2.listener import GroupCommitter, MllpListener
+from careloop.integrations.hl7v2.intake import Received, receive
+from careloop.integrations.hl7v2.listener import GroupCommitter, MllpListener, NotStored, commit_batch
 from careloop.integrations.hl7v2.mllp import decode, frame, read_frame
 from careloop.integrations.hl7v2.parser import Message
 from careloop.models import Hl7Message, Hl7MessageStatus, Job
@@ -112,3 +113,32 @@ def test_the_real_world_samples_are_accepted(session: Session) -> None:
     acks = exchange(*texts)
     assert [a.field("MSA", 1) for a in acks] == ["AA"] * len(files)
     assert [a.field("MSH", 12) for a in acks] == ["2.8"] * len(files)
+
+
+def test_one_message_that_cannot_be_stored_costs_only_its_own_ack(session: Session) -> None:
+    def store_refusing_c2(batch: Sequence[Received]) -> None:
+        if any(r.message and r.message.control_id == "C2" for r in batch):
+            raise RuntimeError("simulated storage failure for C2")
+        commit_batch(batch)
+
+    async def run() -> list[str]:
+        listener = MllpListener(GroupCommitter(store_refusing_c2), local_zone="UTC")
+        committer = asyncio.create_task(listener.committer.run())
+        results = []
+        for control_id in ("C1", "C2", "C3"):
+            try:
+                await listener.committer.submit(receive(adt("A01", control_id)))
+                results.append("stored")
+            except NotStored:
+                results.append("not stored")
+        committer.cancel()
+        listener.committer.executor.shutdown()
+        return results
+
+    assert asyncio.run(run()) == ["stored", "not stored", "stored"]
+    assert sorted(session.scalars(select(Hl7Message.control_id))) == ["C1", "C3"]
+
+
+def test_an_overlong_control_id_is_refused_not_stored_half(session: Session) -> None:
+    (ack,) = exchange(adt("A01", "X" * 250))
+    assert (ack.field("MSA", 1), ack.component("ERR", 3, 1)) == ("AR", "102")

@@ -32,6 +32,9 @@ PATIENT_CLASSES: dict[str, EncounterClassName] = {
     "OBS": "observation", "OBSENC": "observation",
 }
 
+# The columns that hold them (hl7_messages.control_id and sending_facility; dedupe_key holds both).
+MAX_CONTROL_ID = 199  # ST, 199 characters from v2.7
+MAX_FACILITY = 200
 _SEX = {"F": "female", "M": "male", "O": "other", "A": "other", "N": "unknown", "U": "unknown"}
 _DTM = re.compile(r"(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.\d{1,4})?(?:([+-])(\d{2})(\d{2}))?")
 
@@ -178,6 +181,9 @@ def _read_header(message: Message) -> _HeaderPart:
     if not facility:
         raise Refusal("AR", "101", "MSH-4 sending facility is empty; it names whose control ids these are",
                       "MSH", 4)
+    if len(control_id) > MAX_CONTROL_ID or len(facility) > MAX_FACILITY:
+        raise Refusal("AR", "102", f"MSH-10 is longer than {MAX_CONTROL_ID} or MSH-4 than {MAX_FACILITY} "
+                      "characters", "MSH", 10)
     return {"sending_application": _hd(message, message.raw_field("MSH", 3)), "sending_facility": facility,
             "receiving_application": _hd(message, message.raw_field("MSH", 5)),
             "receiving_facility": _hd(message, message.raw_field("MSH", 6)),

@@ -69,12 +69,23 @@ class GroupCommitter:
                 batch.append(self.queue.get_nowait())
             try:
                 await loop.run_in_executor(self.executor, self.store, [p.received for p in batch])
-            except Exception as exc:
-                log.exception("a batch of %d messages could not be stored; they get no ACK", len(batch))
-                for pending in batch:
-                    pending.done.set_exception(NotStored(str(exc)))
+            except Exception:
+                log.exception("a batch of %d messages could not be stored; storing them one by one", len(batch))
+                await self._one_by_one(batch)
                 continue
             for pending in batch:
+                pending.done.set_result(None)
+
+    async def _one_by_one(self, batch: list[_Pending]) -> None:
+        """After a failed batch: store each message alone, so one that cannot be stored (or a database that is
+        down) costs only its own ACK, not its neighbours'."""
+        loop = asyncio.get_running_loop()
+        for pending in batch:
+            try:
+                await loop.run_in_executor(self.executor, self.store, [pending.received])
+            except Exception as exc:
+                pending.done.set_exception(NotStored(str(exc)))
+            else:
                 pending.done.set_result(None)
 
 
