@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
 from careloop import db
 from careloop.clock import utcnow
@@ -14,6 +18,7 @@ from careloop.jobs_registry import build_registry
 from careloop.worker.runner import Worker
 
 ADMITTED = datetime(2026, 3, 6, 9, 15, tzinfo=UTC)
+T = TypeVar("T")
 
 
 def adt(trigger: str, control_id: str, *, mrn: str = "MRN000001", visit: str = "V100", **changes: object) -> str:
@@ -38,3 +43,10 @@ def feed(*texts: str) -> None:
 
 def run_worker() -> int:
     return Worker(build_registry(), worker_id="test-worker").drain()
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: the browser tests (Playwright's sync API) leave an event loop
+    running in the main thread, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-asyncio") as pool:
+        return pool.submit(asyncio.run, coroutine).result()

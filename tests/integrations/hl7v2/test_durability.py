@@ -21,7 +21,7 @@ from careloop.integrations.hl7v2.client import MllpSender, Outgoing, SendReport
 from careloop.integrations.hl7v2.compose import AdtFields, compose_adt
 from careloop.models import EncounterChange, Hl7Message, Hl7MessageStatus, OutboxEvent
 from tests.factories import make_patient
-from tests.integrations.hl7v2.helpers import ADMITTED, run_worker
+from tests.integrations.hl7v2.helpers import ADMITTED, run_async, run_worker
 
 MESSAGES = 10_000
 PATIENTS = 50
@@ -38,7 +38,7 @@ def start_listener(port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen([sys.executable, "-c", "from careloop.cli import main; main()", "mllp",
                                 "--port", str(port)], env=dict(os.environ), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded machine takes its time to import the app
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -68,7 +68,7 @@ def stream(count: int) -> list[Outgoing]:
 async def send_while_killing(port: int, listener: list[subprocess.Popen[bytes]],
                              messages: list[Outgoing]) -> SendReport:
     report = SendReport()
-    sender = MllpSender("127.0.0.1", port, window=300, reconnect_delay=0.1, give_up_after=120)
+    sender = MllpSender("127.0.0.1", port, window=300, reconnect_delay=0.1, give_up_after=300)
     sending = asyncio.create_task(sender.send_all(messages, report))
     while len(report.acks) < KILL_AFTER_ACKS and not sending.done():
         await asyncio.sleep(0.005)
@@ -91,7 +91,7 @@ def test_sigkill_mid_stream_loses_nothing_and_applies_nothing_twice(session: Ses
     listener = [start_listener(port)]
     messages = stream(MESSAGES)
     try:
-        report = asyncio.run(send_while_killing(port, listener, messages))
+        report = run_async(send_while_killing(port, listener, messages))
     finally:
         listener[0].send_signal(signal.SIGTERM)
         listener[0].wait(timeout=30)

@@ -16,7 +16,7 @@ from careloop.integrations.hl7v2.mllp import decode, frame, read_frame
 from careloop.integrations.hl7v2.parser import Message
 from careloop.models import Hl7Message, Hl7MessageStatus, Job
 from tests.conftest import shared_data_dir
-from tests.integrations.hl7v2.helpers import adt
+from tests.integrations.hl7v2.helpers import adt, run_async
 
 
 async def _exchange(texts: Sequence[str]) -> list[Message]:
@@ -42,7 +42,7 @@ async def _exchange(texts: Sequence[str]) -> list[Message]:
 
 
 def exchange(*texts: str) -> list[Message]:
-    return asyncio.run(_exchange(texts))
+    return run_async(_exchange(texts))
 
 
 def test_an_accepted_message_is_stored_before_its_aa_which_echoes_its_control_id(session: Session) -> None:
@@ -135,7 +135,7 @@ def test_one_message_that_cannot_be_stored_costs_only_its_own_ack(session: Sessi
         listener.committer.executor.shutdown()
         return results
 
-    assert asyncio.run(run()) == ["stored", "not stored", "stored"]
+    assert run_async(run()) == ["stored", "not stored", "stored"]
     assert sorted(session.scalars(select(Hl7Message.control_id))) == ["C1", "C3"]
 
 

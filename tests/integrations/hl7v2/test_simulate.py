@@ -13,7 +13,7 @@ from careloop.integrations.hl7v2.listener import MllpListener
 from careloop.integrations.hl7v2.simulate import load_patients, simulate, simulated_messages
 from careloop.models import Encounter, EncounterStatus, Hl7Message, Hl7MessageStatus
 from tests.factories import make_patient
-from tests.integrations.hl7v2.helpers import feed, run_worker
+from tests.integrations.hl7v2.helpers import feed, run_async, run_worker
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -57,5 +57,5 @@ async def _simulate_against_listener(count: int) -> int:
 
 def test_simulate_sends_over_mllp_and_every_message_is_acknowledged(session: Session) -> None:
     _seed(session, 10)
-    assert asyncio.run(_simulate_against_listener(120)) == 120
+    assert run_async(_simulate_against_listener(120)) == 120
     assert len(session.scalars(select(Hl7Message.id)).all()) == 120
