@@ -11,6 +11,7 @@ from careloop.auth import cli as auth_cli
 from careloop.config import PROJECT_ROOT
 from careloop.integrations.fhir.cli import import_command
 from careloop.integrations.hl7v2 import cli as hl7v2_cli
+from careloop.population.cli import app as population_app
 from careloop.synth.cli import seed
 from careloop.users import cli as users_cli
 from careloop.worker import cli as worker_cli
@@ -23,6 +24,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_cli.app, name="user")
 app.add_typer(auth_cli.app, name="token")
 app.add_typer(worker_cli.jobs_app, name="jobs")
+app.add_typer(population_app, name="population")
 app.command("worker")(worker_cli.worker)
 app.command("seed")(seed)
 app.command("import")(import_command)

@@ -15,6 +15,7 @@ from careloop.integrations.hl7v2.apply import apply_pending as hl7v2_apply_pendi
 from careloop.integrations.hl7v2.store import APPLY_JOB as HL7V2_APPLY_JOB
 from careloop.pathways.definitions import installed, listened_to
 from careloop.pathways.jobs import APPLY_JOB, apply_event
+from careloop.population.jobs import NIGHTLY_SECONDS, REFRESH_JOB, refresh
 from careloop.tasks.jobs import SWEEP_JOB, notify_assignee, sweep_overdue
 from careloop.tasks.service import TASK_ASSIGNED
 from careloop.worker import schedules
@@ -42,6 +43,8 @@ def build_registry() -> Registry:
         registry.subscribe(event_type, APPLY_JOB)
     registry.every(settings.overdue_sweep_minutes * 60, SWEEP_JOB)
     registry.every(24 * 3600, "worker.purge_finished")
+    registry.job(REFRESH_JOB, refresh)
+    registry.every(NIGHTLY_SECONDS, REFRESH_JOB)
     return registry
 
 

@@ -38,6 +38,14 @@ from careloop.models.observation import Observation, ObservationStatus
 from careloop.models.organization import Organization
 from careloop.models.pathway import PathwayEvent, PathwayWork
 from careloop.models.patient import AdministrativeGender, ContactMethod, Patient, PatientIdentifier
+from careloop.models.population import (
+    CareGap,
+    Cohort,
+    CohortMember,
+    PatientResult,
+    PopulationRun,
+    PopulationRunStatus,
+)
 from careloop.models.practitioner import Practitioner, PractitionerRole
 from careloop.models.procedure import EventStatus, Procedure
 from careloop.models.service_request import RequestIntent, RequestStatus, ServiceRequest
@@ -62,6 +70,7 @@ __all__ = [
     "AuditEvent",
     "AuditOutcome",
     "Base",
+    "CareGap",
     "CarePlan",
     "CarePlanActivity",
     "CarePlanActivityStatus",
@@ -72,6 +81,8 @@ __all__ = [
     "CareTeamMember",
     "CareTeamRole",
     "ChecklistItem",
+    "Cohort",
+    "CohortMember",
     "Condition",
     "ConditionCategory",
     "ConditionClinicalStatus",
@@ -123,6 +134,9 @@ __all__ = [
     "PathwayWork",
     "Patient",
     "PatientIdentifier",
+    "PatientResult",
+    "PopulationRun",
+    "PopulationRunStatus",
     "Practitioner",
     "PractitionerRole",
     "Procedure",

@@ -1,0 +1,117 @@
+"""The columnar snapshot: the operational rows the definitions read, streamed from careloop's database into
+DuckDB as Arrow record batches (never row by row), with only the columns and the look-back they need.
+
+Each source table is described once (`SOURCES`); the SELECT is written per dialect only where the two
+differ: SQLite's ADBC driver infers a column's Arrow type from the first batch, so nullable columns travel
+as text there and DuckDB types them; PostgreSQL's timestamps are converted to UTC wall time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from careloop.population import adbc, transfer
+
+OBSERVATION_CODES = (
+    "8480-6", "8462-4",  # systolic, diastolic blood pressure
+    "4548-4", "97506-0",  # HbA1c, glucose management indicator
+    "718-7", "2951-2",  # hemoglobin, sodium (HOSPITAL score)
+    "29771-3", "2335-8", "27396-1", "57905-2", "56490-6", "56491-4", "77353-1", "77354-9",  # FIT/FOBT, FIT-DNA
+)
+CLINICAL_LOOKBACK_YEARS = 3  # LACE and HOSPITAL look 12 months back from discharges up to 24 months ago
+PROCEDURE_LOOKBACK_YEARS = 10  # a colonoscopy counts for ten years
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    expr: str
+    type: str  # DuckDB type
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Source:
+    table: str  # the DuckDB table: src_<name>
+    from_sql: str  # FROM ... WHERE ..., with {since} and {procedures_since} placeholders
+    columns: tuple[Column, ...]
+
+
+def _c(name: str, type_: str, expr: str | None = None, *, nullable: bool = False) -> Column:
+    return Column(name, expr or name, type_, nullable)
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("src_patients", "FROM patients WHERE active = {true}", (
+        _c("patient_id", "BIGINT", "id"), _c("birth_date", "DATE"), _c("gender", "VARCHAR"),
+        _c("deceased_at", "TIMESTAMP", nullable=True))),
+    Source("src_conditions", "FROM conditions WHERE icd10 IS NOT NULL", (
+        _c("patient_id", "BIGINT"), _c("icd10", "VARCHAR"), _c("clinical_status", "VARCHAR"),
+        _c("verification_status", "VARCHAR"), _c("onset_date", "DATE", nullable=True),
+        _c("recorded_at", "TIMESTAMP"))),
+    Source("src_encounters", "FROM encounters WHERE period_start >= '{since}'", (
+        _c("encounter_id", "BIGINT", "id"), _c("patient_id", "BIGINT"), _c("class_code", "VARCHAR"),
+        _c("status", "VARCHAR"), _c("period_start", "TIMESTAMP"), _c("period_end", "TIMESTAMP", nullable=True),
+        _c("discharge_disposition", "VARCHAR", nullable=True), _c("reason_code", "VARCHAR", nullable=True))),
+    Source("src_observations",
+           "FROM observations WHERE code IN ({observation_codes}) AND effective_at >= '{since}' "
+           "AND status IN ('final', 'amended', 'corrected')", (
+               _c("patient_id", "BIGINT"), _c("encounter_id", "BIGINT", nullable=True), _c("code", "VARCHAR"),
+               _c("effective_at", "TIMESTAMP"), _c("value_num", "DOUBLE", nullable=True))),
+    Source("src_procedures",
+           "FROM procedures WHERE performed_start >= '{procedures_since}' AND status = 'completed'", (
+               _c("patient_id", "BIGINT"), _c("encounter_id", "BIGINT", nullable=True), _c("code", "VARCHAR"),
+               _c("performed_start", "TIMESTAMP"))),
+    Source("src_immunizations",
+           "FROM immunizations WHERE occurred_at >= '{since}' AND status = 'completed'", (
+               _c("patient_id", "BIGINT"), _c("vaccine_code", "VARCHAR"), _c("occurred_at", "TIMESTAMP"))),
+    Source("src_tasks_done",
+           "FROM tasks WHERE status = 'completed' AND completed_at >= '{since}'", (
+               _c("patient_id", "BIGINT"), _c("type", "VARCHAR"), _c("completed_at", "TIMESTAMP"))),
+)
+
+
+def select_sql(source: Source, dialect: str, *, as_of: date) -> str:
+    since = as_of - timedelta(days=366 * CLINICAL_LOOKBACK_YEARS)
+    procedures_since = as_of - timedelta(days=366 * PROCEDURE_LOOKBACK_YEARS)
+    columns = ", ".join(_select_column(c, dialect) for c in source.columns)
+    from_sql = source.from_sql.format(
+        since=since.isoformat(), procedures_since=procedures_since.isoformat(),
+        observation_codes=", ".join(f"'{code}'" for code in OBSERVATION_CODES),
+        true="1" if dialect == "sqlite" else "true")
+    return f"SELECT {columns} {from_sql}"
+
+
+def _select_column(column: Column, dialect: str) -> str:
+    if dialect == "sqlite" and column.nullable and column.type != "BIGINT":
+        return f"coalesce(CAST({column.expr} AS TEXT), '') AS {column.name}"
+    if dialect == "postgresql" and column.type == "TIMESTAMP":
+        return f"({column.expr} AT TIME ZONE 'UTC') AS {column.name}"
+    return f"{column.expr} AS {column.name}"
+
+
+def _typed(column: Column, dialect: str) -> str:
+    if dialect == "sqlite" and column.nullable and column.type != "BIGINT":
+        return f"CAST(NULLIF({column.name}, '') AS {column.type}) AS {column.name}"
+    return f"CAST({column.name} AS {column.type}) AS {column.name}"
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def load_snapshot(con: duckdb.DuckDBPyConnection, database_url: str, folder: Path, *, as_of: date) -> dict[str, int]:
+    """Export every source to Parquet (in a child process, see transfer.py) and load it into `con` as src_*
+    tables, typed; returns the row count of each."""
+    dialect = adbc.dialect_of(database_url)
+    queries = {source.table: select_sql(source, dialect, as_of=as_of) for source in SOURCES}
+    counts = transfer.in_child(transfer.export_queries, database_url, queries, str(folder))
+    for source in SOURCES:
+        typed = ", ".join(_typed(c, dialect) for c in source.columns)
+        path = sql_literal(str(folder / f"{source.table}.parquet"))
+        con.execute(f"CREATE OR REPLACE TABLE {source.table} AS SELECT {typed} FROM read_parquet({path})")
+    return counts

@@ -1,0 +1,67 @@
+"""Results back into careloop's tables, as Arrow batches through ADBC (COPY on PostgreSQL, one prepared
+statement in C on SQLite), in one transaction that also removes the previous run's rows and marks this run
+succeeded: readers see either the old results or the new ones, never a mixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from careloop.population import adbc, transfer
+from careloop.population.snapshot import sql_literal
+
+RESULT_TABLES = ("population_patient_results", "population_gaps", "population_cohort_members",
+                 "population_cohorts")
+
+
+def _patient_results_sql(run_id: int) -> str:
+    return f"""SELECT CAST({run_id} AS BIGINT) AS run_id, patient_id, CAST(age AS INTEGER) AS age,
+        CAST(charlson_quan2011 AS INTEGER) AS charlson_quan2011, CAST(charlson_1987 AS INTEGER) AS charlson_1987,
+        CAST(charlson_age_adjusted AS INTEGER) AS charlson_age_adjusted, charlson_evidence,
+        CAST(ed_6m AS INTEGER) AS ed_6m, CAST(ed_12m AS INTEGER) AS ed_12m, CAST(ip_6m AS INTEGER) AS ip_6m,
+        CAST(ip_12m AS INTEGER) AS ip_12m, CAST(readmissions_30d AS INTEGER) AS readmissions_30d,
+        CAST(lace AS INTEGER) AS lace, lace_band, lace_evidence,
+        CAST(hospital_score AS INTEGER) AS hospital_score, hospital_band, hospital_evidence,
+        risk_tier, tier_reason, CAST(open_gaps AS INTEGER) AS open_gaps
+        FROM patient_results ORDER BY patient_id"""
+
+
+def _gaps_sql(run_id: int, date_type: str) -> str:
+    return f"""SELECT CAST({run_id} AS BIGINT) AS run_id, g.patient_id, g.measure, g.version,
+        CAST(g.event_date AS {date_type}) AS event_date, CAST(g.due_date AS {date_type}) AS due_date,
+        g.status, g.evidence
+        FROM gaps g ORDER BY g.patient_id, g.measure, g.event_date"""
+
+
+def _cohort_members_sql(run_id: int) -> str:
+    return (f"SELECT CAST({run_id} AS BIGINT) AS run_id, cohort, patient_id, reason FROM cohort_members "
+            "ORDER BY cohort, patient_id")
+
+
+def _cohorts_sql(run_id: int) -> str:
+    return f"""SELECT CAST({run_id} AS BIGINT) AS run_id, d.cohort, d.title, d.source, d.version,
+        CAST(coalesce(m.n, 0) AS INTEGER) AS member_count
+        FROM cohort_catalog d LEFT JOIN (SELECT cohort, count(*) AS n FROM cohort_members GROUP BY cohort) m
+        ON m.cohort = d.cohort"""
+
+
+def write_results(con: duckdb.DuckDBPyConnection, database_url: str, run_id: int, folder: Path) -> dict[str, int]:
+    """Write the run's results and mark it succeeded, all in one transaction; returns rows written per table."""
+    # SQLAlchemy keeps SQLite dates as ISO text; PostgreSQL takes Arrow date32 as DATE.
+    date_type = "VARCHAR" if adbc.dialect_of(database_url) == "sqlite" else "DATE"
+    queries = {
+        "population_patient_results": _patient_results_sql(run_id),
+        "population_gaps": _gaps_sql(run_id, date_type),
+        "population_cohort_members": _cohort_members_sql(run_id),
+        "population_cohorts": _cohorts_sql(run_id),
+    }
+    files: dict[str, str] = {}
+    for table, sql in queries.items():
+        path = folder / f"{table}.parquet"
+        con.execute(f"COPY ({sql}) TO {sql_literal(str(path))} (FORMAT parquet, COMPRESSION uncompressed)")
+        files[table] = str(path)
+    before = [f"DELETE FROM {table} WHERE run_id <> {int(run_id)}" for table in RESULT_TABLES]
+    after = ["UPDATE population_runs SET status = 'succeeded', finished_at = CURRENT_TIMESTAMP "
+             f"WHERE id = {int(run_id)}"]
+    return transfer.in_child(transfer.ingest_files, database_url, before, files, after)
