@@ -32,6 +32,8 @@ BODIES = [
     ("POST", "/visit", {"at": "2026-11-21T10:00:00Z"}),
     ("POST", "/discharge-entries", {"rxnorm": "314076", "frequency": "once daily"}),
     ("PUT", "{discrepancy_id}", {"resolution": "stop", "reason": "x"}),
+    ("POST", "/population/enroll", {}),
+    ("POST", "/population/gap-task", {"measure": "flu_vaccine"}),
 ]
 
 

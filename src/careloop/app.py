@@ -24,6 +24,7 @@ from careloop.notifications import web as notifications_web
 from careloop.notifications.api import router as notifications_router
 from careloop.patients import web as patients_web
 from careloop.patients.api import router as patients_router
+from careloop.population.api import router as population_router
 from careloop.tasks import web as tasks_web
 from careloop.tasks.api import router as tasks_router
 from careloop.transitions import web as transitions_web
@@ -39,7 +40,8 @@ API_PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for domain in (auth_router, patients_router, careteams_router, tasks_router, users_router,
-                   notifications_router, transitions_router, medrec_router, hl7v2_review_router):
+                   notifications_router, transitions_router, medrec_router, hl7v2_review_router,
+                   population_router):
         router.include_router(domain)
     return router
 

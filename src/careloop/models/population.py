@@ -52,6 +52,11 @@ class PatientResult(Base):
     charlson_1987: Mapped[int]
     charlson_age_adjusted: Mapped[int]
     charlson_evidence: Mapped[str] = mapped_column(Text)  # JSON list: category, code, since, weights
+    hcc_segment: Mapped[str] = mapped_column(String(8))  # CMS-HCC segment: CNA or CND
+    hcc_v28: Mapped[float]
+    hcc_v24: Mapped[float]
+    hcc_raf: Mapped[float]  # normalised, coding-adjusted, V28/V24 blend of the payment year
+    hcc_evidence: Mapped[str] = mapped_column(Text)  # JSON list of the V28 factors: cell, HCCs with codes, counts
     ed_6m: Mapped[int]
     ed_12m: Mapped[int]
     ip_6m: Mapped[int]
@@ -116,3 +121,15 @@ class Cohort(Base):
     version: Mapped[str] = mapped_column(String(40))
     member_count: Mapped[int]
 
+
+
+class GapTask(IntPK, Base):
+    """The outreach task made for a care gap: a gap has at most one open task (looked up by gap_key, which is
+    stable across runs: measure, patient and event)."""
+
+    __tablename__ = "population_gap_tasks"
+
+    gap_key: Mapped[str] = mapped_column(String(120), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]

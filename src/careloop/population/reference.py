@@ -9,6 +9,8 @@ from importlib import resources
 
 import duckdb
 
+from careloop.population.hcc_tables import load_hcc_tables, load_rows
+
 # table name -> (file, DuckDB column types in file order)
 REFERENCE_FILES: dict[str, tuple[str, dict[str, str]]] = {
     "ref_charlson_codes": ("charlson_quan2005_icd10.csv", {"category": "VARCHAR", "prefix": "VARCHAR"}),
@@ -18,6 +20,12 @@ REFERENCE_FILES: dict[str, tuple[str, dict[str, str]]] = {
     "ref_risk_tiers": ("risk_tiers.csv", {
         "program": "VARCHAR", "rank": "INTEGER", "tier": "VARCHAR", "min_charlson": "INTEGER",
         "min_ip_12m": "INTEGER", "min_ed_12m": "INTEGER", "min_lace": "INTEGER"}),
+    "ref_hcc_groups": ("hcc_groups.csv", {"model": "VARCHAR", "grp": "VARCHAR", "hcc": "INTEGER"}),
+    "ref_hcc_interactions": ("hcc_interactions.csv", {
+        "model": "VARCHAR", "name": "VARCHAR", "left_grp": "VARCHAR", "right_grp": "VARCHAR"}),
+    "ref_hcc_payment_year": ("hcc_payment_year.csv", {
+        "payment_year": "INTEGER", "model": "VARCHAR", "normalization": "DOUBLE", "coding_adjustment": "DOUBLE",
+        "blend_share": "DOUBLE"}),
 }
 
 
@@ -30,12 +38,9 @@ def read_rows(filename: str) -> list[dict[str, str]]:
 
 def load_reference(con: duckdb.DuckDBPyConnection) -> None:
     for table, (filename, columns) in REFERENCE_FILES.items():
-        rows = read_rows(filename)
-        con.execute(f"CREATE OR REPLACE TABLE {table} ("
-                    + ", ".join(f"{name} {type_}" for name, type_ in columns.items()) + ")")
-        values = [[row[name] or None for name in columns] for row in rows]
-        placeholders = ", ".join("?" for _ in columns)
-        con.executemany(f"INSERT INTO {table} VALUES ({placeholders})", values)
+        values = [tuple(row[name] or None for name in columns) for row in read_rows(filename)]
+        load_rows(con, table, ", ".join(f"{name} {type_}" for name, type_ in columns.items()), values)
+    load_hcc_tables(con)
 
 
 def programs() -> set[str]:

@@ -109,7 +109,7 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, database_url: str, folder: Pat
     tables, typed; returns the row count of each."""
     dialect = adbc.dialect_of(database_url)
     queries = {source.table: select_sql(source, dialect, as_of=as_of) for source in SOURCES}
-    counts = transfer.in_child(transfer.export_queries, database_url, queries, str(folder))
+    counts: dict[str, int] = transfer.in_child("export_queries", database_url, queries, str(folder))
     for source in SOURCES:
         typed = ", ".join(_typed(c, dialect) for c in source.columns)
         path = sql_literal(str(folder / f"{source.table}.parquet"))

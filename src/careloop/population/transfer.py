@@ -8,35 +8,38 @@ careloop uses in this process (see adbc.py); exceptions in the child are raised 
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import subprocess
+import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from careloop.population import adbc
 
-T = TypeVar("T")
 INGEST_BATCH_ROWS = 100_000
 
 
 class TransferError(RuntimeError):
-    """A database error in the child, carried back as text (driver exceptions do not survive pickling)."""
+    """A database error in the child, carried back as text."""
 
 
-def in_child(function: Callable[..., T], *args: Any) -> T:
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_carrying_errors, function, *args).result()
-
-
-def _carrying_errors(function: Callable[..., T], *args: Any) -> T:
-    try:
-        return function(*args)
-    except Exception as exc:
-        raise TransferError(f"{type(exc).__name__}: {exc}") from None
+def in_child(function_name: str, *args: Any) -> Any:
+    """Run `function_name` of this module with JSON arguments in a fresh interpreter and return its JSON
+    result. A subprocess of `python -m` rather than multiprocessing: it needs nothing from the caller's main
+    module, so it works the same from the CLI, the worker, a web process or a test."""
+    if function_name not in CHILD_FUNCTIONS:
+        raise ValueError(f"no child function {function_name!r}")
+    request = json.dumps({"function": function_name, "args": args})
+    done = subprocess.run([sys.executable, "-m", "careloop.population.transfer"], input=request,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        raise TransferError(lines[-1] if lines else f"child exited with {done.returncode}")
+    return json.loads(done.stdout)
 
 
 def export_queries(database_url: str, queries: dict[str, str], folder: str) -> dict[str, int]:
@@ -86,3 +89,20 @@ def ingest_files(database_url: str, before: list[str], files: dict[str, str], af
         finally:
             cursor.close()
     return written
+
+
+CHILD_FUNCTIONS: dict[str, Callable[..., Any]] = {"export_queries": export_queries, "ingest_files": ingest_files}
+
+
+def _main() -> None:
+    request = json.loads(sys.stdin.read())
+    try:
+        result = CHILD_FUNCTIONS[request["function"]](*request["args"])
+    except Exception as exc:
+        print(f"{type(exc).__name__}: {exc}".replace("\n", " "), file=sys.stderr)
+        raise SystemExit(1) from None
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    _main()

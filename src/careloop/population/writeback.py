@@ -19,6 +19,8 @@ def _patient_results_sql(run_id: int) -> str:
     return f"""SELECT CAST({run_id} AS BIGINT) AS run_id, patient_id, CAST(age AS INTEGER) AS age,
         CAST(charlson_quan2011 AS INTEGER) AS charlson_quan2011, CAST(charlson_1987 AS INTEGER) AS charlson_1987,
         CAST(charlson_age_adjusted AS INTEGER) AS charlson_age_adjusted, charlson_evidence,
+        hcc_segment, CAST(hcc_v28 AS DOUBLE) AS hcc_v28, CAST(hcc_v24 AS DOUBLE) AS hcc_v24,
+        CAST(hcc_raf AS DOUBLE) AS hcc_raf, hcc_evidence,
         CAST(ed_6m AS INTEGER) AS ed_6m, CAST(ed_12m AS INTEGER) AS ed_12m, CAST(ip_6m AS INTEGER) AS ip_6m,
         CAST(ip_12m AS INTEGER) AS ip_12m, CAST(readmissions_30d AS INTEGER) AS readmissions_30d,
         CAST(lace AS INTEGER) AS lace, lace_band, lace_evidence,
@@ -64,4 +66,5 @@ def write_results(con: duckdb.DuckDBPyConnection, database_url: str, run_id: int
     before = [f"DELETE FROM {table} WHERE run_id <> {int(run_id)}" for table in RESULT_TABLES]
     after = ["UPDATE population_runs SET status = 'succeeded', finished_at = CURRENT_TIMESTAMP "
              f"WHERE id = {int(run_id)}"]
-    return transfer.in_child(transfer.ingest_files, database_url, before, files, after)
+    written: dict[str, int] = transfer.in_child("ingest_files", database_url, before, files, after)
+    return written

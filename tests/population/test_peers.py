@@ -1,6 +1,7 @@
-"""Charlson equals comorbidipy's (Quan 2005 ICD-10 mapping; Quan 2011 and Charlson 1987 weights; hierarchy;
-age-adjusted) for every patient of a generated population of 10,000, computed end to end: seeded into the
-real database, streamed into DuckDB, written back, read here."""
+"""The scores equal their peer implementations for every patient of a generated population of 10,000,
+computed end to end (seeded into the real database, streamed into DuckDB, written back, read here):
+Charlson equals comorbidipy's (Quan 2005 ICD-10 mapping; Quan 2011 and Charlson 1987 weights; hierarchy;
+age-adjusted) and CMS-HCC V28 and V24 equal hccpy's risk_score to 4 decimals."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from careloop import db
 from careloop.access import system_actor
-from careloop.models import Condition, PatientResult
+from careloop.models import Condition, Patient, PatientResult
 from careloop.population.runner import run_population
 from careloop.synth.generator import seed_population
 from tests.population.peers import comorbidipy_comorbidity
@@ -28,8 +29,9 @@ def scored() -> tuple[pd.DataFrame, pd.DataFrame]:
     with db.unit_of_work() as session:
         ours = pd.DataFrame(session.execute(select(
             PatientResult.patient_id, PatientResult.age, PatientResult.charlson_quan2011,
-            PatientResult.charlson_1987, PatientResult.charlson_age_adjusted,
-        ).where(PatientResult.run_id == summary.run_id)).all())
+            PatientResult.charlson_1987, PatientResult.charlson_age_adjusted, PatientResult.hcc_segment,
+            PatientResult.hcc_v28, PatientResult.hcc_v24, Patient.gender,
+        ).join(Patient, Patient.id == PatientResult.patient_id).where(PatientResult.run_id == summary.run_id)).all())
         # The same diagnoses the definition reads (dx.sql): not inactive, resolved, refuted or in error.
         codes = pd.DataFrame(session.execute(select(Condition.patient_id, Condition.icd10).where(
             Condition.icd10.is_not(None),
@@ -78,3 +80,25 @@ def test_1987_weights_and_age_adjusted_equal_comorbidipy(scored: tuple[pd.DataFr
     differ = with_codes[with_codes["charlson_age_adjusted"] != with_codes["age_adj_comorbidity_score"]]
     assert differ.empty, differ.head(10).to_string()
     assert merged["charlson_quan2011"].sum() > 0
+
+
+@pytest.mark.parametrize("model", ["28", "24"])
+def test_hcc_equals_hccpy_to_4_decimals_for_every_patient(scored: tuple[pd.DataFrame, pd.DataFrame],
+                                                          model: str) -> None:
+    from hccpy.hcc import HCCEngine
+
+    ours, codes = scored
+    by_patient = codes.groupby("patient_id")["code"].apply(list).to_dict()
+    hcc = HCCEngine(model)
+    column = f"hcc_v{model}"
+    differ = []
+    for row in ours.itertuples():
+        # The segment careloop assigns: aged (CNA, old-age entitlement) from 65, else disabled (CND).
+        orec = "0" if row.hcc_segment == "CNA" else "1"
+        sex = "M" if row.gender == "male" else "F"
+        peer = hcc.profile(by_patient.get(row.patient_id, []), age=row.age, sex=sex, elig=row.hcc_segment,
+                           orec=orec)["risk_score"]
+        if round(getattr(row, column), 4) != round(peer, 4):
+            differ.append((row.patient_id, getattr(row, column), peer))
+    assert differ == [], differ[:10]
+    assert ours[column].gt(0).all()

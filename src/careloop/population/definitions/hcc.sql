@@ -1,0 +1,87 @@
+-- name: hcc
+-- title: CMS-HCC risk score, model V28 with V24 beside it, community segments, and the blended payment RAF
+-- kind: score
+-- source: CMS-HCC relative factors V28hcccoefn.csv and V24hcccoefn.csv (hccpy/data, from CMS); interactions per the CMS SAS macros V2823T2M and V2419P1M (data/hcc_interactions.csv, hcc_groups.csv); normalization, coding adjustment and blend from the CMS CY2025 Rate Announcement (data/hcc_payment_year.csv)
+-- version: v28-2024.1+v24-2020.1
+-- period: diagnoses known on the as-of date; age on the as-of date
+-- depends: hcc_categories, ages
+-- Segment: careloop records neither Medicare entitlement nor dual status, so patients 65 and over are
+-- Community, Non-dual, Aged (CNA) and younger ones Community, Non-dual, Disabled (CND, entitled by
+-- disability); neither is originally disabled. The score is the sum of the segment's relative factors for
+-- the age/sex cell, each HCC, each interaction and the payment-HCC count (D1..D10P), rounded to 4 places as
+-- CMS and hccpy report it. The RAF is each score x (1 - coding adjustment) / normalization, blended.
+WITH people AS (
+    SELECT patient_id, age, CASE WHEN gender = 'male' THEN 'M' ELSE 'F' END AS sex,
+           CASE WHEN age >= 65 THEN 'CNA' ELSE 'CND' END AS segment,
+           CASE WHEN age < 65 THEN 1 ELSE 0 END AS disabled
+    FROM ages
+),
+models AS (SELECT DISTINCT model FROM ref_hcc_coefficients),
+cells AS (
+    SELECT m.model, p.patient_id, d.name,
+           row_number() OVER (PARTITION BY m.model, p.patient_id ORDER BY d.ord) AS rn
+    FROM people p CROSS JOIN models m
+    JOIN ref_hcc_demographic d ON d.model = m.model AND d.segment = p.segment AND d.sex = p.sex
+     AND p.age >= d.age_from AND p.age < d.age_to
+),
+groups_present AS (
+    SELECT DISTINCT c.model, c.patient_id, g.grp
+    FROM hcc_categories c JOIN ref_hcc_groups g ON g.model = c.model AND g.hcc = c.hcc
+    UNION ALL
+    SELECT m.model, p.patient_id, 'DISABLED' FROM people p CROSS JOIN models m WHERE p.disabled = 1
+),
+counts AS (
+    SELECT model, patient_id, count(*) AS n FROM hcc_categories GROUP BY model, patient_id
+),
+factors AS (
+    SELECT model, patient_id, name, 'demographic' AS kind FROM cells WHERE rn = 1
+    UNION ALL
+    SELECT model, patient_id, 'HCC' || CAST(hcc AS VARCHAR), 'hcc' FROM hcc_categories
+    UNION ALL
+    SELECT i.model, l.patient_id, i.name, 'interaction'
+    FROM ref_hcc_interactions i
+    JOIN groups_present l ON l.model = i.model AND l.grp = i.left_grp
+    JOIN groups_present r ON r.model = i.model AND r.grp = i.right_grp AND r.patient_id = l.patient_id
+    UNION ALL
+    SELECT model, patient_id, CASE WHEN n > 9 THEN 'D10P' ELSE 'D' || CAST(n AS VARCHAR) END, 'count'
+    FROM counts
+),
+valued AS (
+    SELECT f.model, f.patient_id, f.name, f.kind, coalesce(c.coefficient, 0) AS coefficient
+    FROM factors f
+    JOIN people p ON p.patient_id = f.patient_id
+    LEFT JOIN ref_hcc_coefficients c
+      ON c.model = f.model
+     AND c.name = CASE WHEN f.kind = 'demographic' THEN f.name ELSE p.segment || '_' || f.name END
+),
+scores AS (
+    SELECT model, patient_id, round(sum(coefficient), 4) AS score FROM valued GROUP BY model, patient_id
+),
+evidence AS (
+    SELECT v.patient_id,
+           '[' || string_agg('{"factor":"' || v.name || '","kind":"' || v.kind || '","coefficient":'
+                             || CAST(round(v.coefficient, 4) AS VARCHAR)
+                             || coalesce(',"code":"' || c.code || '","since":"' || CAST(c.known_on AS VARCHAR)
+                                         || '","label":"' || replace(l.label, '"', '') || '"', '') || '}',
+                             ',' ORDER BY v.kind, v.name) || ']' AS hcc_evidence
+    FROM valued v
+    LEFT JOIN hcc_categories c ON v.kind = 'hcc' AND c.model = v.model AND c.patient_id = v.patient_id
+     AND 'HCC' || CAST(c.hcc AS VARCHAR) = v.name
+    LEFT JOIN ref_hcc_labels l ON l.model = c.model AND l.hcc = c.hcc
+    WHERE v.model = 'V28'
+    GROUP BY v.patient_id
+),
+raf AS (
+    SELECT s.patient_id,
+           round(sum(s.score * (1 - y.coding_adjustment) / y.normalization * y.blend_share), 4) AS hcc_raf
+    FROM scores s JOIN ref_hcc_payment_year y ON y.model = s.model
+    GROUP BY s.patient_id
+)
+SELECT p.patient_id, p.segment AS hcc_segment,
+       coalesce(v28.score, 0) AS hcc_v28, coalesce(v24.score, 0) AS hcc_v24, coalesce(r.hcc_raf, 0) AS hcc_raf,
+       coalesce(e.hcc_evidence, '[]') AS hcc_evidence
+FROM people p
+LEFT JOIN scores v28 ON v28.patient_id = p.patient_id AND v28.model = 'V28'
+LEFT JOIN scores v24 ON v24.patient_id = p.patient_id AND v24.model = 'V24'
+LEFT JOIN raf r ON r.patient_id = p.patient_id
+LEFT JOIN evidence e ON e.patient_id = p.patient_id
