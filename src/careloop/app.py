@@ -24,6 +24,7 @@ from careloop.notifications import web as notifications_web
 from careloop.notifications.api import router as notifications_router
 from careloop.patients import web as patients_web
 from careloop.patients.api import router as patients_router
+from careloop.population import web as population_web
 from careloop.population.api import router as population_router
 from careloop.tasks import web as tasks_web
 from careloop.tasks.api import router as tasks_router
@@ -69,7 +70,7 @@ def create_app() -> FastAPI:
 # The HTML pages: thin routes over the same services as the JSON API, left out of the OpenAPI description.
 WEB_ROUTERS = (auth_web.router, tasks_web.router, patients_web.router, careteams_web.router,
                users_web.router, notifications_web.router, transitions_web.router, medrec_web.router,
-               hl7v2_web.router)
+               hl7v2_web.router, population_web.router)
 
 
 # Front-end packages installed from npm at install time (package.json), served locally, never from a CDN.
