@@ -63,20 +63,21 @@ def run_population(actor: Actor, *, as_of: date | None = None, program: str = "d
 
 def _compute_and_write(url: str, run_id: int, params: engine.Parameters,
                        definitions: tuple[catalog.Definition, ...], progress: Progress) -> RunSummary:
-    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
-    try:
-        with tempfile.TemporaryDirectory(prefix="careloop-population-") as tmp:
-            folder = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="careloop-population-") as tmp:
+        folder = Path(tmp)
+        # DuckDB spills beyond its memory limit into this run's own folder (by default it would use ./.tmp).
+        con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(folder / "spill")})
+        try:
             read = snapshot.load_snapshot(con, url, folder, as_of=params.as_of)
             progress.advance("snapshot read")
             engine.prepare(con, params)
             engine.run_definitions(con, definitions, on_done=lambda d: progress.advance(d.name))
             written = writeback.write_results(con, url, run_id, folder)
             progress.advance("written back")
-        tiers = dict(con.execute("SELECT risk_tier, count(*) FROM patient_results GROUP BY 1").fetchall())
-        cohorts = dict(con.execute("SELECT cohort, count(*) FROM cohort_members GROUP BY 1").fetchall())
-    finally:
-        con.close()
+            tiers = dict(con.execute("SELECT risk_tier, count(*) FROM patient_results GROUP BY 1").fetchall())
+            cohorts = dict(con.execute("SELECT cohort, count(*) FROM cohort_members GROUP BY 1").fetchall())
+        finally:
+            con.close()
     return RunSummary(run_id, params.as_of, read, written, tiers, cohorts)
 
 
