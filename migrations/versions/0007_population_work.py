@@ -1,8 +1,8 @@
 """CMS-HCC scores per patient in population results (V28, V24, the blended RAF, the segment and the evidence),
 and the outreach task of each care gap (one open task per gap).
 
-Revision ID: 0006_population_work
-Revises: 0005_population
+Revision ID: 0007_population_work
+Revises: 0006_population
 Create Date: 2026-11-23 07:05:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import careloop.models.base
 
-revision: str = '0006_population_work'
-down_revision: str | None = '0005_population'
+revision: str = '0007_population_work'
+down_revision: str | None = '0006_population'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
