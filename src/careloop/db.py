@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,24 +45,44 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        # Nearly every request writes (the audit trail), so take the write lock up front: a deferred
-        # transaction that reads and then writes can fail with "database is locked" instead of waiting.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writing unit of work takes the write lock up front: a deferred transaction that reads and then
+        # writes fails with "database is locked" (a stale WAL snapshot) instead of waiting. A read-mostly
+        # unit of work reads in a deferred transaction and takes the lock only for its short write phase.
+        reading = bool(conn.get_execution_options().get(_READ_PHASE))
+        conn.info[_READ_PHASE] = reading
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _no_writes_while_reading(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.info.get(_READ_PHASE) and statement.lstrip()[:6].upper() in _WRITE_VERBS:
+            raise ReadPhaseWrite(f"A read-mostly unit of work wrote before its write phase: {statement[:80]!r}. "
+                                 "Queue the write with db.write_phase() or add the object to the session.")
 
     return engine
 
 
+_READ_PHASE = "careloop_read_phase"
+_WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})
+
+
+class ReadPhaseWrite(RuntimeError):
+    """A programming error: SQL that writes ran in a read-mostly unit of work before its write phase."""
+
+
 _engine: Engine | None = None
 _factory: sessionmaker[Session] | None = None
+_read_engine: Engine | None = None
 
 
 def configure(url: str | None = None) -> Engine:
     """Point the process at a database; called by every entry point and by the tests."""
-    global _engine, _factory
+    global _engine, _factory, _read_engine
     if _engine is not None:
         _engine.dispose()
     _engine = make_engine(url)
     _factory = sessionmaker(bind=_engine, expire_on_commit=False)
+    # The same pool, with a flag the SQLite begin hook reads: begin deferred, for read-mostly work.
+    _read_engine = _engine.execution_options(**{_READ_PHASE: True})
     return _engine
 
 
@@ -88,12 +108,33 @@ def after_rollback(session: Session, action: AfterRollback) -> None:
     session.info.setdefault("after_rollback", []).append(action)
 
 
+WritePhaseAction = Callable[[Session], None]
+
+
+def write_phase(session: Session, action: WritePhaseAction) -> None:
+    """Run `action` in this unit of work's write phase: at once in a writing unit of work; at the end, in the
+    same transaction and before the commit, in a read-mostly one (an audit trail of what a GET showed)."""
+    if session.info.get(_READ_PHASE):
+        session.info.setdefault("write_phase", []).append(action)
+    else:
+        action(session)
+
+
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
-    """The boundary: commit if the block finishes, roll back if it raises. Services only flush."""
-    session = session_factory()()
+def unit_of_work(*, read_mostly: bool = False) -> Iterator[Session]:
+    """The boundary: commit if the block finishes, roll back if it raises. Services only flush.
+
+    `read_mostly` is for requests that only read clinical data and write bookkeeping (audit rows, a token's
+    last use): they read without holding SQLite's single write lock, and their writes (objects added to the
+    session, actions queued with write_phase) happen together at the end, before the commit, so nothing is
+    shown that is not audited. Autoflush is off until then, so the reads never write.
+    """
+    session = (session_factory()(bind=_read_bind(), autoflush=False) if read_mostly else session_factory()())
+    session.info[_READ_PHASE] = read_mostly
     try:
         yield session
+        if read_mostly:
+            _enter_write_phase(session)
         session.commit()
     except BaseException:
         session.rollback()
@@ -103,6 +144,31 @@ def unit_of_work() -> Iterator[Session]:
         session.close()
 
 
+def _read_bind() -> Engine:
+    if _read_engine is None:
+        configure()
+    assert _read_engine is not None
+    return _read_engine
+
+
+def _enter_write_phase(session: Session) -> None:
+    actions: list[WritePhaseAction] = session.info.pop("write_phase", [])
+    session.info[_READ_PHASE] = False
+    if not (actions or session.new or session.dirty or session.deleted):
+        return
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # End the deferred read transaction and take the write lock for the short write phase. Its
+        # snapshot may be stale (another request committed since): upgrading it in place would fail at
+        # once with "database is locked", whereas BEGIN IMMEDIATE waits its turn.
+        connection.exec_driver_sql("COMMIT")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.info[_READ_PHASE] = False
+    for action in actions:
+        action(session)
+    session.flush()
+
+
 def _run_after_rollback(session: Session) -> None:
     actions: list[AfterRollback] = session.info.pop("after_rollback", [])
     if not actions:
@@ -110,6 +176,19 @@ def _run_after_rollback(session: Session) -> None:
     with session_factory()() as fresh, fresh.begin():
         for action in actions:
             action(fresh)
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """Let the query planners see the data as it is (after a bulk load, and daily from the worker).
+
+    SQLite keeps no statistics until ANALYZE runs, and without them it may answer the worklist from an
+    index that reads thousands of rows instead of a few; analysis_limit makes ANALYZE sample each index
+    (as the SQLite documentation advises) so this takes seconds, not minutes, at a million patients.
+    PostgreSQL's autovacuum does this by itself eventually; after a bulk load we do not wait for it.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+    conn.exec_driver_sql("ANALYZE")
 
 
 def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[str, Any], *,

@@ -19,7 +19,7 @@ from careloop.population.jobs import NIGHTLY_SECONDS, REFRESH_JOB, refresh
 from careloop.tasks.jobs import SWEEP_JOB, notify_assignee, sweep_overdue
 from careloop.tasks.service import TASK_ASSIGNED
 from careloop.worker import schedules
-from careloop.worker.maintenance import purge_finished
+from careloop.worker.maintenance import purge_finished, refresh_statistics
 from careloop.worker.registry import Registry
 
 # Encounter events arrive at a hospital feed's rate (issue 5: 2,000 messages/s); one transaction per event would
@@ -32,6 +32,7 @@ def build_registry() -> Registry:
     registry = Registry()
     registry.job(SWEEP_JOB, sweep_overdue)
     registry.job("worker.purge_finished", purge_finished)
+    registry.job("db.refresh_statistics", refresh_statistics)
     registry.job("tasks.notify_assignee", notify_assignee)
     registry.job(fhir_export.JOB, run_export)
     registry.job(HL7V2_APPLY_JOB, hl7v2_apply_pending)
@@ -45,6 +46,7 @@ def build_registry() -> Registry:
     registry.every(24 * 3600, "worker.purge_finished")
     registry.job(REFRESH_JOB, refresh)
     registry.every(NIGHTLY_SECONDS, REFRESH_JOB)
+    registry.every(24 * 3600, "db.refresh_statistics")
     return registry
 
 

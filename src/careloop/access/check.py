@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select
+from functools import cache
+
+from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from careloop import audit
@@ -35,14 +37,17 @@ def visible_patient_ids(actor: Actor) -> Select[tuple[int]]:
 
 
 def is_on_care_team(session: Session, actor: Actor, patient_id: int) -> bool:
-    query = select(
-        exists().where(
-            CareTeamMember.patient_id == patient_id,
-            CareTeamMember.period_end.is_(None),
-            _membership_clause(actor),
-        )
-    )
-    return bool(session.scalar(query))
+    params = {"patient_id": patient_id, "user_id": actor.user_id, "team_ids": list(actor.team_ids)}
+    return bool(session.scalar(_on_care_team_statement(with_teams=bool(actor.team_ids)), params))
+
+
+@cache
+def _on_care_team_statement(*, with_teams: bool) -> Select[tuple[bool]]:
+    """Built once per shape: the check runs on every patient read, and building costs more than running."""
+    by_user = CareTeamMember.user_id == bindparam("user_id")
+    mine = or_(by_user, CareTeamMember.team_id.in_(bindparam("team_ids", expanding=True))) if with_teams else by_user
+    return select(exists().where(CareTeamMember.patient_id == bindparam("patient_id"),
+                                 CareTeamMember.period_end.is_(None), mine))
 
 
 def _denial_reason(session: Session, actor: Actor, permission: Permission, patient: Patient | None) -> str | None:

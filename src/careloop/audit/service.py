@@ -10,7 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from careloop.clock import utcnow
-from careloop.db import after_rollback
+from careloop.db import after_rollback, write_phase
 from careloop.models.audit import AuditEvent, AuditOutcome
 
 if TYPE_CHECKING:
@@ -54,5 +54,10 @@ def record_list(
     """One row per patient a list showed, in one statement: 'who saw my record' must include lists."""
     rows = [_row(actor, action, AuditOutcome.allowed, patient_id=pid, entity_type=entity_type)
             for pid in dict.fromkeys(patient_ids)]
-    if rows:
-        session.execute(insert(AuditEvent), rows)
+    if not rows:
+        return
+
+    def insert_rows(writer: Session) -> None:
+        writer.execute(insert(AuditEvent), rows)
+
+    write_phase(session, insert_rows)

@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from careloop.errors import NotFound
 from careloop.models import CareTeamMember, TeamMembership
 
+_ACTIVE_MEMBERS = (  # built once: every patient page reads it
+    select(CareTeamMember)
+    .where(CareTeamMember.patient_id == bindparam("patient_id"), CareTeamMember.period_end.is_(None))
+    .options(joinedload(CareTeamMember.user), joinedload(CareTeamMember.team))
+    .order_by(CareTeamMember.role, CareTeamMember.id)
+)
+
 
 def active_members(session: Session, patient_id: int) -> Sequence[CareTeamMember]:
-    return session.scalars(
-        select(CareTeamMember)
-        .where(CareTeamMember.patient_id == patient_id, CareTeamMember.period_end.is_(None))
-        .options(joinedload(CareTeamMember.user), joinedload(CareTeamMember.team))
-        .order_by(CareTeamMember.role, CareTeamMember.id)
-    ).all()
+    return session.scalars(_ACTIVE_MEMBERS, {"patient_id": patient_id}).all()
 
 
 def get_or_raise(session: Session, member_id: UUID) -> CareTeamMember:

@@ -18,9 +18,12 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def db_session() -> Iterator[Session]:
-    """The request is the unit of work: it commits if the endpoint returns, rolls back if it raises."""
-    with db.unit_of_work() as session:
+def db_session(request: Request) -> Iterator[Session]:
+    """The request is the unit of work: it commits if the endpoint returns, rolls back if it raises.
+
+    A GET (or HEAD) only reads clinical data; its writes are bookkeeping (audit rows), so it is read-mostly:
+    on SQLite it does not hold the database's single write lock while it reads (see db.unit_of_work)."""
+    with db.unit_of_work(read_mostly=request.method in SAFE_METHODS) as session:
         yield session
 
 

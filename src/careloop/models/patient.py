@@ -64,7 +64,12 @@ class Patient(IntPK, PublicId, Timestamps, Base):
 
     @property
     def display_name(self) -> str:
-        return f"{self.family}, {self.given}"
+        return Patient.name_of(self.family, self.given)
+
+    @staticmethod
+    def name_of(family: str, given: str) -> str:
+        """How a patient is named in lists and headings (also for rows read without an ORM object)."""
+        return f"{family}, {given}"
 
 
 class PatientIdentifier(IntPK, Base):

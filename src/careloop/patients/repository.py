@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from careloop.errors import NotFound
@@ -36,9 +36,14 @@ def get_or_raise(session: Session, public_id: UUID) -> Patient:
     return patient
 
 
+# The patient page's statements are built once, with bound parameters: it is the page read most after the
+# worklist, and building a SQLAlchemy statement costs more than SQLite takes to run it.
+_WITH_IDENTIFIERS = (select(Patient).where(Patient.public_id == bindparam("public_id"))
+                     .options(selectinload(Patient.identifiers)))
+
+
 def get_with_identifiers(session: Session, public_id: UUID) -> Patient:
-    query = select(Patient).where(Patient.public_id == public_id).options(selectinload(Patient.identifiers))
-    patient = session.scalar(query)
+    patient = session.scalar(_WITH_IDENTIFIERS, {"public_id": public_id})
     if patient is None:
         raise NotFound(f"No patient {public_id}.")
     return patient
@@ -123,33 +128,35 @@ def _encounters_at(session: Session, starts: Any) -> dict[int, Encounter]:
     return {e.patient_id: e for e in session.scalars(query)}
 
 
+_ACTIVE_CONDITIONS = (
+    select(Condition)
+    .where(Condition.patient_id == bindparam("patient_id"), Condition.clinical_status.in_(ACTIVE_CLINICAL_STATUSES),
+           Condition.category != "encounter-diagnosis")
+    .order_by(Condition.onset_date.desc(), Condition.id)
+)
+_ACTIVE_MEDICATIONS = (
+    select(MedicationRequest)
+    .where(MedicationRequest.patient_id == bindparam("patient_id"),
+           MedicationRequest.status.in_([MedicationRequestStatus.active, MedicationRequestStatus.on_hold]))
+    .order_by(MedicationRequest.display)
+)
+_RECENT_ENCOUNTERS = (select(Encounter).where(Encounter.patient_id == bindparam("patient_id"))
+                      .order_by(Encounter.period_start.desc()).limit(bindparam("limit")))
+_RECENT_OBSERVATIONS = (select(Observation).where(Observation.patient_id == bindparam("patient_id"))
+                        .order_by(Observation.effective_at.desc(), Observation.code).limit(bindparam("limit")))
+
+
 def active_conditions(session: Session, patient_id: int) -> Sequence[Condition]:
-    return session.scalars(
-        select(Condition)
-        .where(Condition.patient_id == patient_id, Condition.clinical_status.in_(ACTIVE_CLINICAL_STATUSES),
-               Condition.category != "encounter-diagnosis")
-        .order_by(Condition.onset_date.desc(), Condition.id)
-    ).all()
+    return session.scalars(_ACTIVE_CONDITIONS, {"patient_id": patient_id}).all()
 
 
 def active_medications(session: Session, patient_id: int) -> Sequence[MedicationRequest]:
-    return session.scalars(
-        select(MedicationRequest)
-        .where(MedicationRequest.patient_id == patient_id,
-               MedicationRequest.status.in_([MedicationRequestStatus.active, MedicationRequestStatus.on_hold]))
-        .order_by(MedicationRequest.display)
-    ).all()
+    return session.scalars(_ACTIVE_MEDICATIONS, {"patient_id": patient_id}).all()
 
 
 def recent_encounters(session: Session, patient_id: int, limit: int = 15) -> Sequence[Encounter]:
-    return session.scalars(
-        select(Encounter).where(Encounter.patient_id == patient_id)
-        .order_by(Encounter.period_start.desc()).limit(limit)
-    ).all()
+    return session.scalars(_RECENT_ENCOUNTERS, {"patient_id": patient_id, "limit": limit}).all()
 
 
 def recent_observations(session: Session, patient_id: int, limit: int = 40) -> Sequence[Observation]:
-    return session.scalars(
-        select(Observation).where(Observation.patient_id == patient_id)
-        .order_by(Observation.effective_at.desc(), Observation.code).limit(limit)
-    ).all()
+    return session.scalars(_RECENT_OBSERVATIONS, {"patient_id": patient_id, "limit": limit}).all()

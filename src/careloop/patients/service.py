@@ -20,11 +20,11 @@ from careloop.models import (
     MedicationRequest,
     Observation,
     Patient,
-    Task,
 )
 from careloop.patients import repository as repo
 from careloop.patients.schemas import EncounterBrief, PanelFilter, PanelPage, PanelRow, PatientContactUpdate
 from careloop.tasks import repository as tasks_repo
+from careloop.tasks.summary import TaskSummary
 
 
 def age_on(birth_date: date, today: date) -> int:
@@ -81,8 +81,8 @@ class PatientChart:
     medications: Sequence[MedicationRequest]
     encounters: Sequence[Encounter]
     observations: Sequence[Observation]
-    open_tasks: Sequence[Task]
-    closed_tasks: Sequence[Task]
+    open_tasks: Sequence[TaskSummary]
+    closed_tasks: Sequence[TaskSummary]
 
 
 def get_patient(session: Session, actor: Actor, patient_id: UUID) -> Patient:
@@ -100,8 +100,8 @@ def chart(session: Session, actor: Actor, patient_id: UUID) -> PatientChart:
         medications=repo.active_medications(session, patient.id),
         encounters=repo.recent_encounters(session, patient.id),
         observations=repo.recent_observations(session, patient.id),
-        open_tasks=tasks_repo.for_patient(session, patient.id, open_only=True),
-        closed_tasks=tasks_repo.for_patient(session, patient.id, open_only=False, limit=20),
+        open_tasks=tasks_repo.summaries_for_patient(session, patient.id, open_only=True),
+        closed_tasks=tasks_repo.summaries_for_patient(session, patient.id, open_only=False, limit=20),
     )
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from careloop.auth.passwords import hash_password
 from careloop.clock import utcnow
+from careloop.db import refresh_statistics
 from careloop.errors import Conflict
 from careloop.models import Patient
 from careloop.synth import careteams, clinical, demographics, measurements, utilisation, worklists
@@ -110,6 +111,8 @@ def seed_population(engine: Engine, *, patients: int, seed: int, progress: Calla
     source = _batches(dialect, patients, seed, as_of_s, chunk_size, staff.pools, allocator, first_patient)
     with closing(read_ahead(source, depth=3)) as items:
         rows.update(write_chunks(engine, items, progress))
+    with engine.begin() as conn:
+        refresh_statistics(conn)
     return SeedSummary(dict(rows), time.perf_counter() - started, anchor)
 
 

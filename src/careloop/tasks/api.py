@@ -24,22 +24,24 @@ from careloop.tasks.schemas import (
     TaskUpdate,
     WorklistFilter,
 )
+from careloop.tasks.summary import TaskSummary, summarize
 from careloop.tasks.workflow import ACTIONS, allowed_actions
 
 router = APIRouter(tags=["tasks"])
 
 
-def task_out(task: Task, now: datetime | None = None) -> TaskOut:
+def task_out(loaded: Task | TaskSummary, now: datetime | None = None) -> TaskOut:
     now = now or utcnow()
+    task = summarize(loaded)
     return TaskOut(
         id=task.public_id, version=task.version,
-        patient=PersonRef(id=task.patient.public_id, name=task.patient.display_name),
+        patient=PersonRef(id=task.patient.public_id, name=task.patient.name),
         type=task.type, title=task.title, description=task.description, status=task.status,
         status_reason=task.status_reason, priority=task.priority,
-        owner_user=PersonRef(id=task.owner_user.public_id, name=task.owner_user.display_name)
+        owner_user=PersonRef(id=task.owner_user.public_id, name=task.owner_user.name)
         if task.owner_user else None,
         owner_team=PersonRef(id=task.owner_team.public_id, name=task.owner_team.name) if task.owner_team else None,
-        owner_role=task.owner_role, due_at=task.due_at, overdue=service.is_overdue(task, now),
+        owner_role=task.owner_role, due_at=task.due_at, overdue=task.is_overdue(now),
         authored_on=task.authored_on, last_modified=task.last_modified, completed_at=task.completed_at,
         allowed_actions=["claim", *(a.name for a in allowed_actions(task.status))],
     )

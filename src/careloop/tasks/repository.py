@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Select, and_, func, or_, select, tuple_, union, union_all, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import (
+    BindParameter,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+    union,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.sql import util as sql_util
 
-from careloop.access import Actor, visible_patient_ids
+from careloop.access import Actor
 from careloop.errors import NotFound
-from careloop.models import CareTeamMember, Patient, Task, TaskEvent, TaskStatus, TeamMembership, User
+from careloop.models import CareTeamMember, Patient, Task, TaskEvent, TaskStatus, Team, TeamMembership, User
 from careloop.tasks.schemas import DueWindow, WorklistFilter
+from careloop.tasks.summary import Named, TaskSummary
 from careloop.tasks.workflow import ACTIVE_STATUSES, OPEN_STATUSES
 
 _WITH_PEOPLE = (joinedload(Task.patient), joinedload(Task.owner_user), joinedload(Task.owner_team))
@@ -33,24 +51,93 @@ def history(session: Session, task_id: int) -> Sequence[TaskEvent]:
     ).all()
 
 
-def for_patient(session: Session, patient_id: int, *, open_only: bool, limit: int = 200) -> Sequence[Task]:
-    status_filter = Task.status.in_(OPEN_STATUSES) if open_only else Task.status.not_in(OPEN_STATUSES)
-    order = (Task.due_at.is_(None), Task.due_at, Task.priority_rank.desc()) if open_only else (
-        Task.last_modified.desc(),)
-    return session.scalars(
-        select(Task).where(Task.patient_id == patient_id, status_filter)
-        .options(*_WITH_PEOPLE).order_by(*order).limit(limit)
-    ).unique().all()
+# The worklist. Its statement is built once per shape (which filters are used, whether the actor has teams)
+# with every value bound at execution: the worklist is the page coordinators reload all day, and building
+# a SQLAlchemy statement of this size costs more than SQLite takes to run it.
+
+@dataclass(frozen=True)
+class WorklistShape:
+    with_teams: bool
+    by_patient: bool
+    by_name: bool
+    by_type: bool
+    due: DueWindow
 
 
-def _my_membership(actor: Actor) -> Any:
-    by_user = CareTeamMember.user_id == actor.user_id
-    by_team = CareTeamMember.team_id.in_(actor.team_ids) if actor.team_ids else None
-    mine = by_user if by_team is None else or_(by_user, by_team)
-    return and_(mine, CareTeamMember.period_end.is_(None))
+def worklist_summaries(session: Session, actor: Actor, filters: WorklistFilter,
+                       now: datetime) -> tuple[list[TaskSummary], int]:
+    """One page of the worklist and the worklist's length, in one statement of plain rows.
+
+    The total comes from a window count over the filtered tasks, computed before the LIMIT, so the
+    worklist's conditions are evaluated once rather than again for a COUNT. The names shown beside each
+    task are joined to the page's rows only, after the LIMIT.
+    """
+    shape, params = _worklist_shape_and_params(actor, filters, now)
+    page_params = {**params, "offset": (filters.page - 1) * filters.size, "limit": filters.size}
+    rows = session.execute(_worklist_page_statement(shape), page_params).all()
+    if rows:
+        return [_summary(row) for row in rows], rows[0].total
+    if filters.page == 1:
+        return [], 0
+    return [], session.scalar(_worklist_count_statement(shape), params) or 0
 
 
-def _my_task_ids(actor: Actor, statuses: Sequence[TaskStatus]) -> Any:
+def _worklist_shape_and_params(actor: Actor, filters: WorklistFilter,
+                               now: datetime) -> tuple[WorklistShape, dict[str, Any]]:
+    end_of_day = now.replace(hour=23, minute=59, second=59, microsecond=999999)
+    due_before = {DueWindow.overdue: now, DueWindow.today: end_of_day,
+                  DueWindow.week: end_of_day + timedelta(days=7)}.get(filters.due)
+    name = filters.patient_name.strip().lower() if filters.patient_name else None
+    shape = WorklistShape(with_teams=bool(actor.team_ids), by_patient=filters.patient_id is not None,
+                          by_name=bool(name), by_type=filters.type is not None, due=filters.due)
+    params: dict[str, Any] = {
+        "user_id": actor.user_id, "team_ids": list(actor.team_ids),
+        "statuses": list(filters.status or ACTIVE_STATUSES), "patient_public_id": filters.patient_id,
+        "name_prefix": _like_prefix(name) if name else None, "type": filters.type, "due_before": due_before,
+    }
+    return shape, params
+
+
+def _like_prefix(term: str) -> str:
+    """A LIKE pattern for names starting with `term`, its own % and _ taken literally (escape '/')."""
+    return term.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+@cache
+def _worklist_page_statement(shape: WorklistShape) -> Select[Any]:
+    return _names_statement(_worklist_filtered(shape), _WORKLIST_ORDER, offset=bindparam("offset"),
+                            limit=bindparam("limit"))
+
+
+@cache
+def _worklist_count_statement(shape: WorklistShape) -> Select[tuple[int]]:
+    return select(func.count()).select_from(_worklist_filtered(shape).subquery())
+
+
+def _worklist_filtered(shape: WorklistShape) -> Select[tuple[Task]]:
+    mine = _my_membership(shape.with_teams)
+    query = select(Task).where(Task.id.in_(_my_task_ids(shape.with_teams, mine)),
+                               Task.patient_id.in_(select(CareTeamMember.patient_id).where(mine)))
+    if shape.by_patient:
+        query = query.where(Task.patient_id == select(Patient.id).where(
+            Patient.public_id == bindparam("patient_public_id")).scalar_subquery())
+    if shape.by_name:
+        prefix: BindParameter[str] = bindparam("name_prefix", type_=String)
+        query = query.where(Task.patient_id.in_(select(Patient.id).where(or_(
+            Patient.family_norm.like(prefix, escape="/"), Patient.given_norm.like(prefix, escape="/")))))
+    if shape.by_type:
+        query = query.where(Task.type == bindparam("type"))
+    return query.where(*_due_window(shape.due))
+
+
+def _my_membership(with_teams: bool) -> Any:
+    """My active care-team memberships, directly or through one of my teams (visible_patient_ids's rule)."""
+    by_user = CareTeamMember.user_id == bindparam("user_id")
+    by_team = CareTeamMember.team_id.in_(bindparam("team_ids", expanding=True))
+    return and_(or_(by_user, by_team) if with_teams else by_user, CareTeamMember.period_end.is_(None))
+
+
+def _my_task_ids(with_teams: bool, mine: Any) -> Any:
     """Ids of tasks assigned to me; or queued to one of my teams; or queued to a role I hold on that
     patient's care team.
 
@@ -59,60 +146,99 @@ def _my_task_ids(actor: Actor, statuses: Sequence[TaskStatus]) -> Any:
     patients is hundreds of milliseconds; each branch here starts from a small indexed set (my tasks, my
     teams' tasks, my care-team memberships).
     """
-    status_in = Task.status.in_(statuses)
+    status_in = Task.status.in_(bindparam("statuses", expanding=True))
     # "Nobody's yet", written so that no index on owner_user_id can serve it: the planners would otherwise
     # start from every unowned task in the population (ids start at 1, so 0 means none).
     unowned = func.coalesce(Task.owner_user_id, 0) == 0
-    mine = select(Task.id).where(Task.owner_user_id == actor.user_id, status_in)
-    my_roles = select(CareTeamMember.patient_id, CareTeamMember.role).where(_my_membership(actor))
-    by_role = select(Task.id).where(tuple_(Task.patient_id, Task.owner_role).in_(my_roles), unowned, status_in)
-    branches = [mine, by_role]
-    if actor.team_ids:
-        branches.append(select(Task.id).where(Task.owner_team_id.in_(actor.team_ids), unowned, status_in))
+    by_user = select(Task.id).where(Task.owner_user_id == bindparam("user_id"), status_in)
+    my_roles = select(CareTeamMember.patient_id, CareTeamMember.role).where(mine)
+    # "owner_role IS NOT NULL" is implied by the IN, but spelled out so the planners may use the partial
+    # index ix_tasks_role_queue (a planner only uses a partial index whose condition the query states).
+    by_role = select(Task.id).where(tuple_(Task.patient_id, Task.owner_role).in_(my_roles),
+                                    Task.owner_role.is_not(None), unowned, status_in)
+    branches = [by_user, by_role]
+    if with_teams:
+        branches.append(select(Task.id).where(Task.owner_team_id.in_(bindparam("team_ids", expanding=True)),
+                                              unowned, status_in))
     return union(*branches)
 
 
-def worklist_query(actor: Actor, filters: WorklistFilter, now: datetime) -> Select[tuple[Task]]:
-    statuses = filters.status or list(ACTIVE_STATUSES)
-    query = select(Task).where(Task.id.in_(_my_task_ids(actor, statuses)),
-                               Task.patient_id.in_(visible_patient_ids(actor)))
-    if filters.patient_id is not None:
-        query = query.where(Task.patient_id == select(Patient.id).where(
-            Patient.public_id == filters.patient_id).scalar_subquery())
-    if filters.patient_name:
-        term = filters.patient_name.strip().lower()
-        query = query.where(Task.patient_id.in_(select(Patient.id).where(or_(
-            Patient.family_norm.startswith(term, autoescape=True),
-            Patient.given_norm.startswith(term, autoescape=True)))))
-    if filters.type is not None:
-        query = query.where(Task.type == filters.type)
-    return query.where(*_due_window(filters.due, now))
-
-
-def _due_window(window: DueWindow, now: datetime) -> list[Any]:
-    end_of_day = now.replace(hour=23, minute=59, second=59, microsecond=999999)
+def _due_window(window: DueWindow) -> list[Any]:
     match window:
         case DueWindow.overdue:
-            return [Task.due_at < now]
-        case DueWindow.today:
-            return [Task.due_at <= end_of_day]
-        case DueWindow.week:
-            return [Task.due_at <= end_of_day + timedelta(days=7)]
+            return [Task.due_at < bindparam("due_before")]
+        case DueWindow.today | DueWindow.week:
+            return [Task.due_at <= bindparam("due_before")]
         case DueWindow.none:
             return [Task.due_at.is_(None)]
         case _:
             return []
 
 
-def worklist_page(session: Session, query: Select[tuple[Task]], *, page: int, size: int) -> Sequence[Task]:
-    ordered = query.order_by(Task.due_at.is_(None), Task.due_at, Task.priority_rank.desc(), Task.id)
-    return session.scalars(
-        ordered.options(*_WITH_PEOPLE).offset((page - 1) * size).limit(size)
-    ).unique().all()
+_WORKLIST_ORDER = (Task.due_at.is_(None), Task.due_at, Task.priority_rank.desc(), Task.id)
+_OwnerUser = aliased(User)
 
 
-def count(session: Session, query: Select[tuple[Task]]) -> int:
-    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+def _clause(term: Any) -> Any:
+    """The SQL expression behind an ORM attribute (Task.due_at), or the expression itself."""
+    element = getattr(term, "__clause_element__", None)
+    return element() if element is not None else term
+
+
+def summaries_for_patient(session: Session, patient_id: int, *, open_only: bool,
+                          limit: int = 200) -> list[TaskSummary]:
+    """A patient's open tasks (soonest due first) or closed ones (latest first), as the patient page lists them."""
+    rows = session.execute(_patient_tasks_statement(open_only), {"patient_id": patient_id, "limit": limit}).all()
+    return [_summary(row) for row in rows]
+
+
+@cache
+def _patient_tasks_statement(open_only: bool) -> Select[Any]:
+    """Built once: the patient page is read all day, and building a statement costs more than running it."""
+    status_filter = Task.status.in_(OPEN_STATUSES) if open_only else Task.status.not_in(OPEN_STATUSES)
+    order = (Task.due_at.is_(None), Task.due_at, Task.priority_rank.desc(), Task.id) if open_only else (
+        Task.last_modified.desc(), Task.id)
+    query = select(Task).where(Task.patient_id == bindparam("patient_id"), status_filter)
+    return _names_statement(query, order, offset=0, limit=bindparam("limit"))
+
+
+def _names_statement(query: Select[tuple[Task]], order: tuple[Any, ...], *, offset: int | BindParameter[Any],
+                     limit: int | BindParameter[Any]) -> Select[Any]:
+    page = (query.with_only_columns(*_TASK_COLUMNS, func.count().over().label("total"))
+            .order_by(*order).offset(offset).limit(limit).subquery("page"))
+    # The same order again outside: a join does not keep the order of the rows it joins.
+    on_page = sql_util.ClauseAdapter(page)
+    outer_order = [on_page.traverse(_clause(term)) for term in order]
+    return (
+        select(page, Patient.public_id, Patient.family, Patient.given, _OwnerUser.public_id,
+               _OwnerUser.display_name, Team.public_id, Team.name)
+        .join(Patient, Patient.id == page.c.patient_id)
+        .outerjoin(_OwnerUser, _OwnerUser.id == page.c.owner_user_id)
+        .outerjoin(Team, Team.id == page.c.owner_team_id)
+        .order_by(*outer_order)
+    )
+
+
+_TASK_COLUMNS = (Task.id, Task.public_id, Task.version, Task.patient_id, Task.type, Task.title, Task.description,
+                 Task.status, Task.status_reason, Task.priority, Task.priority_rank, Task.owner_user_id,
+                 Task.owner_team_id, Task.owner_role, Task.due_at, Task.authored_on, Task.last_modified,
+                 Task.completed_at)
+
+
+def _summary(row: Row[Any]) -> TaskSummary:
+    (_id, public_id, version, patient_id, type_, title, description, status, status_reason, priority, _rank,
+     owner_user_id, owner_team_id, owner_role, due_at, authored_on, last_modified, completed_at, _total,
+     patient_public_id, family, given, user_public_id, user_name, team_public_id, team_name) = row
+    return TaskSummary(
+        public_id=public_id, version=version, patient_id=patient_id,
+        patient=Named(patient_public_id, Patient.name_of(family, given)),
+        type=type_, title=title, description=description, status=status, status_reason=status_reason,
+        priority=priority, owner_user_id=owner_user_id,
+        owner_user=Named(user_public_id, user_name) if owner_user_id is not None else None,
+        owner_team=Named(team_public_id, team_name) if owner_team_id is not None else None,
+        owner_role=owner_role, due_at=due_at, authored_on=authored_on, last_modified=last_modified,
+        completed_at=completed_at,
+    )
 
 
 # The overdue sweep: set-based, so a batch of a thousand tasks is a handful of statements.

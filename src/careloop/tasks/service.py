@@ -18,7 +18,8 @@ from careloop.models import PRIORITY_RANK, Patient, Task, TaskEvent, TaskStatus
 from careloop.patients import repository as patients_repo
 from careloop.tasks import repository as repo
 from careloop.tasks.schemas import TaskCreate, TaskOwnerIn, TaskUpdate, WorklistFilter
-from careloop.tasks.workflow import ACTIONS, ACTIVE_STATUSES, OPEN_STATUSES, target_status
+from careloop.tasks.summary import TaskSummary
+from careloop.tasks.workflow import ACTIONS, OPEN_STATUSES, target_status
 from careloop.users import repository as users_repo
 from careloop.worker import emit
 
@@ -172,14 +173,8 @@ def _log(session: Session, task: Task, actor: Actor, action: str, before: TaskSt
                           from_status=before.value if before else None, to_status=after.value, note=note))
 
 
-def worklist(session: Session, actor: Actor, filters: WorklistFilter) -> tuple[Sequence[Task], int]:
+def worklist(session: Session, actor: Actor, filters: WorklistFilter) -> tuple[list[TaskSummary], int]:
     access.require_permission(session, actor, Permission.task_read, action="worklist.view")
-    query = repo.worklist_query(actor, filters, utcnow())
-    total = repo.count(session, query)
-    tasks = repo.worklist_page(session, query, page=filters.page, size=filters.size)
+    tasks, total = repo.worklist_summaries(session, actor, filters, utcnow())
     audit.record_list(session, actor, "worklist.view", [t.patient_id for t in tasks])
     return tasks, total
-
-
-def is_overdue(task: Task, now: datetime) -> bool:
-    return task.due_at is not None and task.due_at < now and task.status in ACTIVE_STATUSES

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from careloop.access import Actor
 from careloop.models import CareTeamMember, Task, TaskEvent, TaskPriority, TaskStatus
-from careloop.tasks import service
+from careloop.tasks.summary import TaskSummary, summarize
 from careloop.tasks.workflow import OPEN_STATUSES, allowed_actions
 from careloop.web.formatting import label
 
@@ -56,9 +56,9 @@ class TaskView:
     actions: tuple[ActionView, ...]
 
 
-def owner_label(task: Task) -> str:
+def owner_label(task: TaskSummary) -> str:
     if task.owner_user is not None:
-        return task.owner_user.display_name
+        return task.owner_user.name
     if task.owner_team is not None:
         return f"Team: {task.owner_team.name}"
     if task.owner_role:
@@ -66,7 +66,8 @@ def owner_label(task: Task) -> str:
     return "Nobody yet"
 
 
-def actions_for(task: Task, actor: Actor, *, names: tuple[str, ...] | None = None) -> tuple[ActionView, ...]:
+def actions_for(task: Task | TaskSummary, actor: Actor, *,
+                names: tuple[str, ...] | None = None) -> tuple[ActionView, ...]:
     offered: list[ActionView] = []
     if task.status in OPEN_STATUSES and task.owner_user_id != actor.user_id:
         offered.append(CLAIM)
@@ -78,16 +79,17 @@ def actions_for(task: Task, actor: Actor, *, names: tuple[str, ...] | None = Non
     return tuple(offered)
 
 
-def task_view(task: Task, actor: Actor, now: datetime, *, row: bool = True) -> TaskView:
+def task_view(loaded: Task | TaskSummary, actor: Actor, now: datetime, *, row: bool = True) -> TaskView:
+    task = summarize(loaded)
     return TaskView(
         id=task.public_id, version=task.version, title=task.title, description=task.description,
         type=task.type, type_label=label(task.type), status=task.status.value, status_label=label(task.status),
         status_reason=task.status_reason, is_open=task.status in OPEN_STATUSES,
         priority=task.priority.value, priority_label=label(task.priority),
         urgent=task.priority is not TaskPriority.routine,
-        patient_id=task.patient.public_id, patient_name=task.patient.display_name,
+        patient_id=task.patient.public_id, patient_name=task.patient.name,
         owner_label=owner_label(task), mine=task.owner_user_id is not None and task.owner_user_id == actor.user_id,
-        due_at=task.due_at, overdue=service.is_overdue(task, now), authored_on=task.authored_on,
+        due_at=task.due_at, overdue=task.is_overdue(now), authored_on=task.authored_on,
         last_modified=task.last_modified, completed_at=task.completed_at,
         actions=actions_for(task, actor, names=ROW_ACTIONS if row else None),
     )

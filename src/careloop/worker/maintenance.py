@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from careloop import db
 from careloop.clock import utcnow
 from careloop.models.jobs import Job, JobStatus, OutboxEvent
 
@@ -20,3 +21,8 @@ def purge_finished(session: Session, payload: Mapping[str, Any]) -> None:
     cutoff = utcnow() - KEEP_FINISHED
     session.execute(delete(Job).where(Job.status == JobStatus.done, Job.finished_at < cutoff))
     session.execute(delete(OutboxEvent).where(OutboxEvent.relayed_at < cutoff))
+
+
+def refresh_statistics(session: Session, payload: Mapping[str, Any]) -> None:
+    """Daily: keep the planners' statistics current as the tables grow (see careloop.db.refresh_statistics)."""
+    db.refresh_statistics(session.connection())

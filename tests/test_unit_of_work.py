@@ -1,0 +1,66 @@
+"""The unit of work's two shapes: writing (the lock up front on SQLite) and read-mostly (a GET: reads without
+SQLite's write lock, writes its audit rows at the end, in the same transaction, before the commit)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select, text
+
+from careloop import audit, db
+from careloop.models import AuditEvent, Patient
+from tests.factories import Personas
+
+
+def _audit_rows(action: str) -> int:
+    with db.unit_of_work() as s:
+        return s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)) or 0
+
+
+def test_read_mostly_writes_its_audit_rows_at_the_end(personas: Personas) -> None:
+    with db.unit_of_work(read_mostly=True) as s:
+        actor = personas.actor(s, personas.coordinator_id)
+        audit.record_list(s, actor, "test.list", [personas.patient_id, personas.other_patient_id])
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "test.list")) == 0
+    assert _audit_rows("test.list") == 2
+
+
+def test_read_mostly_that_raises_writes_nothing(personas: Personas) -> None:
+    with pytest.raises(RuntimeError), db.unit_of_work(read_mostly=True) as s:
+        actor = personas.actor(s, personas.coordinator_id)
+        audit.record_list(s, actor, "test.failed-list", [personas.patient_id])
+        raise RuntimeError("the endpoint failed after reading")
+    assert _audit_rows("test.failed-list") == 0
+
+
+def test_a_writer_need_not_wait_for_a_reader(personas: Personas) -> None:
+    """While a GET reads, another request commits a change; the GET then still audits and commits (on SQLite
+    its snapshot is stale by then, and upgrading it in place would fail with 'database is locked')."""
+    writer_done = threading.Event()
+
+    def write_elsewhere() -> None:
+        with db.unit_of_work() as w:
+            patient = w.get(Patient, personas.patient_id)
+            assert patient is not None
+            patient.contact_notes = "changed while someone was reading"
+        writer_done.set()
+
+    with db.unit_of_work(read_mostly=True) as s:
+        actor = personas.actor(s, personas.coordinator_id)
+        assert s.scalar(select(Patient.contact_notes).where(Patient.id == personas.patient_id)) is None
+        thread = threading.Thread(target=write_elsewhere)
+        thread.start()
+        assert writer_done.wait(timeout=20), "the writer waited for a reader's lock"
+        thread.join()
+        audit.record_list(s, actor, "test.stale-read", [personas.patient_id])
+    assert _audit_rows("test.stale-read") == 1
+
+
+def test_writing_sql_in_the_read_phase_is_refused_on_sqlite(personas: Personas, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("the read phase is guarded where it matters: SQLite's single write lock")
+    with pytest.raises(db.ReadPhaseWrite), db.unit_of_work(read_mostly=True) as s:
+        s.execute(text("UPDATE patients SET contact_notes = 'x' WHERE id = :id"), {"id": personas.patient_id})
+    with db.unit_of_work() as s:
+        assert s.scalar(select(Patient.contact_notes).where(Patient.id == personas.patient_id)) is None
