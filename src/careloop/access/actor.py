@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from careloop.access.permissions import Permission, permissions_for
@@ -27,8 +27,11 @@ class Actor:
         return self.is_system or permission in self.permissions
 
 
+_TEAM_IDS = select(TeamMembership.team_id).where(TeamMembership.user_id == bindparam("user_id"))  # every request
+
+
 def load_actor(session: Session, user: User, *, channel: str, source_ip: str | None = None) -> Actor:
-    team_ids = session.scalars(select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)).all()
+    team_ids = session.scalars(_TEAM_IDS, {"user_id": user.id}).all()
     return Actor(
         user_id=user.id,
         username=user.username,
@@ -37,7 +40,7 @@ def load_actor(session: Session, user: User, *, channel: str, source_ip: str | N
         team_ids=tuple(sorted(team_ids)),
         channel=channel,
         source_ip=source_ip,
-        permissions=permissions_for(list(user.roles)),
+        permissions=permissions_for(tuple(user.roles)),
     )
 
 

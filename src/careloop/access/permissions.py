@@ -7,6 +7,7 @@ consent arrive with the consent issue and plug into check.py, not here.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 
 from careloop.models.user import StaffRole
 
@@ -47,7 +48,8 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
 }
 
 
-def permissions_for(roles: list[str]) -> frozenset[Permission]:
+@cache
+def permissions_for(roles: tuple[str, ...]) -> frozenset[Permission]:
     granted: set[Permission] = set()
     for role in roles:
         try:

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from careloop import audit
@@ -114,12 +114,14 @@ def create_api_token(session: Session, user: User, *, name: str, scopes: str = "
     return NewApiToken(token, record)
 
 
+# Built once: every API request resolves its token.
+_LIVE_TOKEN = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+               .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active))
+
+
 def resolve_api_token(session: Session, token: str) -> User | None:
     now = utcnow()
-    row = session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None), User.active)
-    ).one_or_none()
+    row = session.execute(_LIVE_TOKEN, {"digest": token_digest(token)}).one_or_none()
     if row is None:
         return None
     record: ApiToken = row[0]

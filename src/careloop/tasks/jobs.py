@@ -130,7 +130,7 @@ def _owners(task: repo.Flagged, holders: Mapping[tuple[int, str], set[int]],
 
 def _task_readers(session: Session, user_ids: set[int]) -> set[int]:
     roles = repo.active_staff_roles(session, user_ids) if user_ids else {}
-    return {user_id for user_id, held in roles.items() if Permission.task_read in permissions_for(held)}
+    return {user_id for user_id, held in roles.items() if Permission.task_read in permissions_for(tuple(held))}
 
 
 def notify_assignee(session: Session, payload: Mapping[str, Any]) -> None:
