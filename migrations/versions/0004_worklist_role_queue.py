@@ -1,7 +1,7 @@
 """A partial index for tasks queued to a care-team role (the worklist's role branch).
 
-Revision ID: 0003_worklist_role_queue
-Revises: 0002
+Revision ID: 0004_worklist_role_queue
+Revises: 0003_fhir_export
 Create Date: 2026-11-23 07:20:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_worklist_role_queue"
-down_revision: str | None = "0002"
+revision: str = "0004_worklist_role_queue"
+down_revision: str | None = "0003_fhir_export"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
