@@ -36,8 +36,13 @@ from careloop.users import repository as users_repo
 
 WRK_SCRIPT = """
 local paths = {}
+local think_ms = 0
 init = function(args)
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  think_ms = tonumber(args[2] or "0")
+end
+delay = function()
+  return think_ms
 end
 request = function()
   return wrk.format("GET", paths[math.random(#paths)], {["Authorization"] = "Bearer " .. os.getenv("TOKEN")})
@@ -85,14 +90,17 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not start")
 
 
-def run_wrk(port: int, paths: list[str], token: str, *, seconds: int, connections: int) -> dict[str, float]:
+def run_wrk(port: int, paths: list[str], token: str, *, seconds: int, connections: int,
+            think_ms: int = 0) -> dict[str, float]:
+    """wrk from 127.0.0.1. With think_ms, each connection waits that long between requests (a client that
+    reads what it got), so the offered load is about connections / think time; without, as fast as it can."""
     with tempfile.TemporaryDirectory() as folder:
         script, path_file = Path(folder) / "bench.lua", Path(folder) / "paths.txt"
         script.write_text(WRK_SCRIPT)
         path_file.write_text("\n".join(paths) + "\n")
         out = subprocess.run(
             ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
-             f"http://127.0.0.1:{port}", "--", str(path_file)],
+             f"http://127.0.0.1:{port}", "--", str(path_file), str(think_ms)],
             env={**os.environ, "TOKEN": token}, capture_output=True, text=True, check=True,
         ).stdout
     match = re.search(r"RESULT (.*)", out)
@@ -111,6 +119,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--user", default="coordinator", help="the seeded account whose worklist is read")
+    parser.add_argument("--rate", type=int, default=300,
+                        help="the paced run's offered load in requests/s across all connections (issue 2's target)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -124,21 +134,33 @@ def main() -> None:
         port = free_port()
         server = start_server(url, port, args.workers)
         try:
-            results = {
-                "healthz (peer: bare framework)": run_wrk(port, ["/healthz"], token, seconds=args.seconds,
-                                                          connections=args.connections),
-                "worklist": run_wrk(port, worklists, token, seconds=args.seconds, connections=args.connections),
-                "patient record": run_wrk(port, patients, token, seconds=args.seconds,
-                                          connections=args.connections),
-            }
+            results = drive(port, token, worklists, patients, args)
         finally:
             server.terminate()
             server.wait(timeout=30)
     report(args, results, len(patients))
 
 
+def drive(port: int, token: str, worklists: list[str], patients: list[str],
+          args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Each endpoint twice: saturated (every client sends its next request as soon as the last is answered:
+    the most the server does, with latency then fixed by Little's law at clients / throughput), and paced at
+    the target rate (the latency clients see when the server is asked for that much)."""
+    # Slightly more than the target is offered: a client's cycle is its think time plus the response time.
+    think_ms = max(1, round(1000 * args.connections / args.rate * 0.97))
+    mixes = {"healthz (peer: bare framework)": ["/healthz"], "worklist": worklists, "patient record": patients}
+    results: dict[str, dict[str, float]] = {}
+    for name, paths in mixes.items():
+        results[f"{name}, saturated"] = run_wrk(port, paths, token, seconds=args.seconds,
+                                                connections=args.connections)
+        if name != "healthz (peer: bare framework)":
+            results[f"{name}, paced at {args.rate}/s"] = run_wrk(
+                port, paths, token, seconds=args.seconds, connections=args.connections, think_ms=think_ms)
+    return results
+
+
 def report(args: argparse.Namespace, results: dict[str, dict[str, float]], panel_size: int) -> None:
-    base = results["healthz (peer: bare framework)"]["rps"]
+    base = results["healthz (peer: bare framework), saturated"]["rps"]
     print(f"\n{args.backend}, {args.patients:,} patients, {args.connections} clients, {args.seconds}s each, "
           f"{args.workers} server processes, panel of {panel_size} patients")
     print_table(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -47,8 +51,18 @@ def api_router() -> APIRouter:
     return router
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # Sync endpoints and dependencies run on AnyIO's thread pool (40 threads by default); as many threads
+    # as requests admitted to the database (http.deps.database_slot) is enough, and fewer threads on two
+    # cores means less time lost switching between them.
+    to_thread.current_default_thread_limiter().total_tokens = get_settings().request_threads
+    yield
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="careloop",
         version=__version__,
         description="Care coordination API: panels, patients, care teams, tasks and worklists. "

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # The web UI shows times, and reads the due times people type, in this IANA zone (e.g. America/Chicago).
     timezone: str = "UTC"
     sql_echo: bool = False
+    # Requests run their database work on this many threads per server process; the connection pool holds
+    # as many connections plus a few for jobs, so a thread never waits for a connection that only a thread
+    # waiting in line could give back.
+    request_threads: int = 16
     # Bulk Data $export writes its NDJSON files here, one folder per export (removed when it is cancelled).
     fhir_export_dir: Path = PROJECT_ROOT / "var" / "fhir-exports"
     # Days the TCM 2-business-day contact clock skips besides weekends: a CSV with a `date` column. The default

@@ -18,11 +18,17 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+# Connections beyond the request threads': the in-process worker, a refusal's audit written after rollback.
+POOL_SPARE = 8
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    url = url or get_settings().database_url
+    settings = get_settings()
+    url = url or settings.database_url
+    kwargs = {"pool_size": settings.request_threads, "max_overflow": POOL_SPARE, **kwargs}
     if is_sqlite(url):
         return _sqlite_engine(url, **kwargs)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from careloop import db
 from careloop.access import Actor
 from careloop.auth import service as auth
+from careloop.config import get_settings
 from careloop.errors import Forbidden, NotAuthenticated
 
 SESSION_COOKIE = "careloop_session"
@@ -18,7 +20,23 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def db_session(request: Request) -> Iterator[Session]:
+async def database_slot(request: Request) -> AsyncIterator[None]:
+    """Wait, on the event loop, for one of a bounded number of slots before touching the database.
+
+    A request holds its pooled connection across several thread-pool hops (dependencies, endpoint,
+    commit), and between hops it holds no thread. Unbounded, more requests can hold connections than the
+    pool has, while the threads that could run their commits are all blocked waiting for a connection: a
+    deadlock that ends in pool timeouts. With at most `request_threads` requests past this point, and a
+    pool larger than that (db.make_engine), a connection is always free. Waiting here costs no thread.
+    """
+    slots = getattr(request.app.state, "database_slots", None)
+    if slots is None:
+        slots = request.app.state.database_slots = anyio.Semaphore(get_settings().request_threads)
+    async with slots:
+        yield
+
+
+def db_session(request: Request, _slot: Annotated[None, Depends(database_slot)]) -> Iterator[Session]:
     """The request is the unit of work: it commits if the endpoint returns, rolls back if it raises.
 
     A GET (or HEAD) only reads clinical data; its writes are bookkeeping (audit rows), so it is read-mostly:
