@@ -159,7 +159,7 @@ def notify_care_team(context: EventContext, spec: NotifySpec, work: Work) -> Non
 def care_team_readers(session: Session, patient_id: int) -> list[int]:
     users = {user_id for _, _, user_id in tasks_repo.care_team_reach(session, {patient_id})}
     roles = tasks_repo.active_staff_roles(session, users) if users else {}
-    return sorted(u for u, held in roles.items() if Permission.task_read in permissions_for(held))
+    return sorted(u for u, held in roles.items() if Permission.task_read in permissions_for(tuple(held)))
 
 
 def _notice_key(work_key: str, user_id: int) -> str:
