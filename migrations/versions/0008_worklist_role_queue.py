@@ -1,7 +1,7 @@
 """A partial index for tasks queued to a care-team role (the worklist's role branch).
 
-Revision ID: 0006_worklist_role_queue
-Revises: 0005_hl7v2_feed
+Revision ID: 0008_worklist_role_queue
+Revises: 0007_population_work
 Create Date: 2026-11-23 07:20:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_worklist_role_queue"
-down_revision: str | None = "0005_hl7v2_feed"
+revision: str = "0008_worklist_role_queue"
+down_revision: str | None = "0007_population_work"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
