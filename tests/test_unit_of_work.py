@@ -57,10 +57,17 @@ def test_a_writer_need_not_wait_for_a_reader(personas: Personas) -> None:
     assert _audit_rows("test.stale-read") == 1
 
 
-def test_writing_sql_in_the_read_phase_is_refused_on_sqlite(personas: Personas, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("the read phase is guarded where it matters: SQLite's single write lock")
-    with pytest.raises(db.ReadPhaseWrite), db.unit_of_work(read_mostly=True) as s:
-        s.execute(text("UPDATE patients SET contact_notes = 'x' WHERE id = :id"), {"id": personas.patient_id})
-    with db.unit_of_work() as s:
+def test_a_read_mostly_unit_that_writes_early_takes_the_lock_then(personas: Personas) -> None:
+    """A GET that must write before its end (a Bulk Data kick-off) writes in a fresh write transaction, even
+    after another request committed since its reads began, and its audit rows join that transaction."""
+    with db.unit_of_work(read_mostly=True) as s:
+        actor = personas.actor(s, personas.coordinator_id)
         assert s.scalar(select(Patient.contact_notes).where(Patient.id == personas.patient_id)) is None
+        with db.unit_of_work() as other:
+            other.execute(text("UPDATE patients SET given = 'Renamed' WHERE id = :id"), {"id": personas.patient_id})
+        s.execute(text("UPDATE patients SET contact_notes = 'x' WHERE id = :id"), {"id": personas.patient_id})
+        audit.record_list(s, actor, "test.early-write", [personas.patient_id])
+    with db.unit_of_work() as s:
+        row = s.execute(select(Patient.given, Patient.contact_notes).where(Patient.id == personas.patient_id)).one()
+    assert tuple(row) == ("Renamed", "x")
+    assert _audit_rows("test.early-write") == 1

@@ -59,10 +59,13 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _no_writes_while_reading(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def _writes_take_the_lock(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        # A read-mostly unit of work that writes before its write phase (a GET that starts an export, an
+        # explicit flush) takes the write lock then: its deferred read transaction, which has written
+        # nothing, ends, and the write runs in a fresh IMMEDIATE one that lasts to the commit. Upgrading
+        # the read transaction in place would fail at once if its snapshot were stale.
         if conn.info.get(_READ_PHASE) and statement.lstrip()[:6].upper() in _WRITE_VERBS:
-            raise ReadPhaseWrite(f"A read-mostly unit of work wrote before its write phase: {statement[:80]!r}. "
-                                 "Queue the write with db.write_phase() or add the object to the session.")
+            _take_write_lock(cursor.connection, conn.info)
 
     return engine
 
@@ -71,8 +74,10 @@ _READ_PHASE = "careloop_read_phase"
 _WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})
 
 
-class ReadPhaseWrite(RuntimeError):
-    """A programming error: SQL that writes ran in a read-mostly unit of work before its write phase."""
+def _take_write_lock(dbapi_connection: Any, info: dict[str, Any]) -> None:
+    dbapi_connection.execute("COMMIT")
+    dbapi_connection.execute("BEGIN IMMEDIATE")
+    info[_READ_PHASE] = False
 
 
 _engine: Engine | None = None
@@ -163,13 +168,11 @@ def _enter_write_phase(session: Session) -> None:
     if not (actions or session.new or session.dirty or session.deleted):
         return
     connection = session.connection()
-    if connection.dialect.name == "sqlite":
+    if connection.dialect.name == "sqlite" and connection.info.get(_READ_PHASE):
         # End the deferred read transaction and take the write lock for the short write phase. Its
         # snapshot may be stale (another request committed since): upgrading it in place would fail at
         # once with "database is locked", whereas BEGIN IMMEDIATE waits its turn.
-        connection.exec_driver_sql("COMMIT")
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-        connection.info[_READ_PHASE] = False
+        _take_write_lock(connection.connection.dbapi_connection, connection.info)
     for action in actions:
         action(session)
     session.flush()
