@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from careloop.clock import require_timezone
+
 ADMITTED = "encounter.admitted"
 ED_VISIT = "encounter.ed_visit"
 TRANSFERRED = "encounter.transferred"
@@ -22,12 +24,6 @@ class EventClass(StrEnum):
     emergency = "emergency"
     observation = "observation"
     outpatient = "outpatient"
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("needs a timezone (ISO 8601 UTC, e.g. 2026-11-20T15:00:00Z)")
-    return value
 
 
 class EncounterEvent(BaseModel):
@@ -50,7 +46,7 @@ class EncounterEvent(BaseModel):
     admission_type: str | None = Field(default=None, max_length=8)
     cancelled_event_key: str | None = Field(default=None, min_length=1, max_length=200)
 
-    _tz = field_validator("occurred_at", "admitted_at", "discharged_at")(_aware)
+    _tz = field_validator("occurred_at", "admitted_at", "discharged_at")(require_timezone)
 
     @field_validator("event_type")
     @classmethod

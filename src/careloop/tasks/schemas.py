@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from careloop.clock import require_timezone
 from careloop.models.careteam import CareTeamRole
 from careloop.models.task import TaskPriority, TaskStatus
 
@@ -31,12 +32,6 @@ class DueWindow(StrEnum):
     week = "week"
     none = "none"  # no due date
     all = "all"
-
-
-def _require_timezone(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("due_at needs a timezone (e.g. 2026-11-30T17:00:00Z)")
-    return value
 
 
 class TaskOwnerIn(BaseModel):
@@ -66,7 +61,7 @@ class TaskCreate(BaseModel):
     due_at: datetime | None = None
     owner: TaskOwnerIn
 
-    _due_has_timezone = field_validator("due_at")(_require_timezone)
+    _due_has_timezone = field_validator("due_at")(require_timezone)
 
 
 class TaskUpdate(BaseModel):
@@ -82,7 +77,7 @@ class TaskUpdate(BaseModel):
     owner: TaskOwnerIn | None = None
     note: str | None = Field(default=None, max_length=1000)
 
-    _due_has_timezone = field_validator("due_at")(_require_timezone)
+    _due_has_timezone = field_validator("due_at")(require_timezone)
 
 
 class TaskActionIn(BaseModel):

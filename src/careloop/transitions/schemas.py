@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from careloop.clock import require_timezone
 from careloop.transitions.tcm import Complexity
 
 
@@ -50,12 +51,6 @@ class ContactOutcome(StrEnum):
     wrong_number = "wrong-number"
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("needs a timezone (e.g. 2026-11-23T10:30:00Z)")
-    return value
-
-
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -65,7 +60,7 @@ class ContactIn(BaseModel):
     outcome: ContactOutcome
     note: str | None = Field(default=None, max_length=1000)
 
-    _tz = field_validator("at")(_aware)
+    _tz = field_validator("at")(require_timezone)
 
 
 class ChecklistIn(BaseModel):
@@ -87,7 +82,7 @@ class VisitIn(BaseModel):
 
     at: datetime
 
-    _tz = field_validator("at")(_aware)
+    _tz = field_validator("at")(require_timezone)
 
 
 class Deadline(BaseModel):
