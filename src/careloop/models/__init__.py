@@ -1,6 +1,7 @@
 """All models, imported here so metadata is complete for Alembic and the tests."""
 
 from careloop.models.allergy import AllergyClinicalStatus, AllergyCriticality, AllergyIntolerance
+from careloop.models.assessment import AssessmentFinding, AssessmentResponse, AssessmentScore, FindingStatus, ResponseStatus
 from careloop.models.audit import AuditEvent, AuditOutcome
 from careloop.models.base import Base
 from careloop.models.care_plan import (
@@ -68,6 +69,9 @@ __all__ = [
     "AllergyCriticality",
     "AllergyIntolerance",
     "ApiToken",
+    "AssessmentFinding",
+    "AssessmentResponse",
+    "AssessmentScore",
     "AuditEvent",
     "AuditOutcome",
     "Base",
@@ -99,6 +103,7 @@ __all__ = [
     "EpisodeStatus",
     "EventStatus",
     "ExportStatus",
+    "FindingStatus",
     "FhirExport",
     "FhirImportRun",
     "FhirReference",
@@ -145,6 +150,7 @@ __all__ = [
     "Readmission",
     "RequestIntent",
     "RequestStatus",
+    "ResponseStatus",
     "Schedule",
     "ServiceRequest",
     "StaffRole",
