@@ -1,7 +1,13 @@
 """All models, imported here so metadata is complete for Alembic and the tests."""
 
 from careloop.models.allergy import AllergyClinicalStatus, AllergyCriticality, AllergyIntolerance
-from careloop.models.assessment import AssessmentFinding, AssessmentResponse, AssessmentScore, FindingStatus, ResponseStatus
+from careloop.models.assessment import (
+    AssessmentFinding,
+    AssessmentResponse,
+    AssessmentScore,
+    FindingStatus,
+    ResponseStatus,
+)
 from careloop.models.audit import AuditEvent, AuditOutcome
 from careloop.models.base import Base
 from careloop.models.care_plan import (
@@ -103,13 +109,13 @@ __all__ = [
     "EpisodeStatus",
     "EventStatus",
     "ExportStatus",
-    "FindingStatus",
     "FhirExport",
     "FhirImportRun",
     "FhirReference",
     "FhirResource",
     "FhirResourceVersion",
     "FhirToken",
+    "FindingStatus",
     "GapTask",
     "Goal",
     "GoalLifecycleStatus",
