@@ -56,7 +56,7 @@ def upgrade() -> None:
     sa.Column('concern_display', sa.String(length=300), nullable=True),
     sa.Column('sdoh_category', sa.String(length=64), nullable=True),
     sa.Column('severity', sa.String(length=64), nullable=True),
-    sa.Column('status', sa.Enum('proposed', 'accepted', 'dismissed', 'withdrawn', name='findingstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('status', sa.Enum('proposed', 'accepted', 'dismissed', 'withdrawn', 'task-raised', name='findingstatus', native_enum=False, length=16), nullable=False),
     sa.Column('decided_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('decided_at', careloop.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reason', sa.String(length=500), nullable=True),

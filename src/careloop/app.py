@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from careloop import __version__, db
+from careloop.assessments.api import router as assessments_router
 from careloop.auth import web as auth_web
 from careloop.auth.api import router as auth_router
 from careloop.careteams import web as careteams_web
@@ -46,7 +47,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for domain in (auth_router, patients_router, careteams_router, tasks_router, users_router,
                    notifications_router, transitions_router, medrec_router, hl7v2_review_router,
-                   population_router):
+                   population_router, assessments_router):
         router.include_router(domain)
     return router
 

@@ -34,6 +34,7 @@ class FindingStatus(StrEnum):
     accepted = "accepted"  # a health-concern Condition was recorded
     dismissed = "dismissed"  # with who and why
     withdrawn = "withdrawn"  # its response was amended or entered in error before anyone decided
+    task_raised = "task-raised"  # no concern to decide: the rule raises a task, which carries the work
 
 
 class AssessmentResponse(IntPK, PublicId, Base):
