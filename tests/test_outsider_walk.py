@@ -16,9 +16,15 @@ from careloop.models import Patient, User
 from tests.conftest import BearerFor
 from tests.factories import Personas, make_task
 
-SCOPED_PARAMS = ("patient_id", "task_id", "member_id", "episode_id", "rec_id")
+SCOPED_PARAMS = ("patient_id", "task_id", "member_id", "episode_id", "rec_id", "response_id")
 # A valid body for each kind of write, so the refusal comes from the access check, not from validation.
 BODIES = [
+    ("POST", "/assessments", {"instrument": "phq-2"}),
+    ("PUT", "/answers", {"version": 1, "answers": {}}),
+    ("POST", "/amend", {"version": 1, "answers": {}}),
+    ("POST", "/entered-in-error", {"version": 1, "reason": "x"}),
+    ("POST", "/accept", {}),
+    ("POST", "/dismiss", {"reason": "x"}),
     ("POST", "/tasks", {"type": "outreach", "title": "x", "owner": {"role": "pharmacist"}}),
     ("POST", "/care-team", {"role": "pharmacist", "name": "X"}),
     ("POST", "/end", {"reason": "x"}),
@@ -34,6 +40,7 @@ BODIES = [
     ("PUT", "{discrepancy_id}", {"resolution": "stop", "reason": "x"}),
     ("POST", "/population/enroll", {}),
     ("POST", "/population/gap-task", {"measure": "flu_vaccine"}),
+    ("POST", "/complete", {"version": 1}),
 ]
 
 
@@ -70,6 +77,23 @@ def transition_ids(personas: Personas) -> dict[str, object]:
                 "discrepancy_id": found.public_id, "code": "discharge-summary"}
 
 
+def assessment_ids(personas: Personas) -> dict[str, object]:
+    """A completed PHQ-9 with a proposed finding, for the assessment routes."""
+    from careloop.assessments import service as assessments
+    from careloop.assessments.schemas import ResponseComplete, ResponseStart
+    from tests.assessments.helpers import phq9
+
+    with db.unit_of_work() as s:
+        cora = personas.actor(s, personas.coordinator_id)
+        patient = s.get(Patient, personas.patient_id)
+        assert patient is not None
+        response = assessments.start(s, cora, patient.public_id, ResponseStart(instrument="phq-9"))
+        answers = phq9([3] * 4 + [0] * 5)
+        assessments.complete(s, cora, response.public_id, ResponseComplete(version=1, answers=answers))
+        finding = assessments.view(s, response).findings[0]
+        return {"response_id": response.public_id, "finding_id": finding.public_id}
+
+
 @pytest.mark.parametrize(("method", "path"), patient_scoped_routes())
 @pytest.mark.parametrize("who", ["outsider", "admin"])
 def test_patient_scoped_route_refuses_outsiders(client: TestClient, personas: Personas, bearer_for: BearerFor,
@@ -83,6 +107,8 @@ def test_patient_scoped_route_refuses_outsiders(client: TestClient, personas: Pe
                                   "member_id": member.public_id}
     if "{episode_id}" in path or "{rec_id}" in path:
         ids.update(transition_ids(personas))
+    if "{response_id}" in path:
+        ids.update(assessment_ids(personas))
     url = re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), "start")), path)
     user_id = personas.outsider_id if who == "outsider" else personas.admin_id
     response = client.request(method, url, json=body_for(method, path), headers=bearer_for(user_id))
