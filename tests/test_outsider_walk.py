@@ -13,6 +13,7 @@ from careloop import db
 from careloop.app import create_app
 from careloop.careteams import repository as careteam_repo
 from careloop.models import Patient, User
+from tests.assessments.helpers import assessment_ids
 from tests.conftest import BearerFor
 from tests.factories import Personas, make_task
 
@@ -75,23 +76,6 @@ def transition_ids(personas: Personas) -> dict[str, object]:
         found = medrec.view(s, cora, rec.public_id).discrepancies[0]
         return {"episode_id": episode.public_id, "rec_id": rec.public_id, "entry_id": entry.public_id,
                 "discrepancy_id": found.public_id, "code": "discharge-summary"}
-
-
-def assessment_ids(personas: Personas) -> dict[str, object]:
-    """A completed PHQ-9 with a proposed finding, for the assessment routes."""
-    from careloop.assessments import service as assessments
-    from careloop.assessments.schemas import ResponseComplete, ResponseStart
-    from tests.assessments.helpers import phq9
-
-    with db.unit_of_work() as s:
-        cora = personas.actor(s, personas.coordinator_id)
-        patient = s.get(Patient, personas.patient_id)
-        assert patient is not None
-        response = assessments.start(s, cora, patient.public_id, ResponseStart(instrument="phq-9"))
-        answers = phq9([3] * 4 + [0] * 5)
-        assessments.complete(s, cora, response.public_id, ResponseComplete(version=1, answers=answers))
-        finding = assessments.view(s, response).findings[0]
-        return {"response_id": response.public_id, "finding_id": finding.public_id}
 
 
 @pytest.mark.parametrize(("method", "path"), patient_scoped_routes())

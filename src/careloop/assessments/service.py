@@ -401,3 +401,17 @@ def _new_concern(session: Session, response: AssessmentResponse, finding: Assess
     session.add(condition)
     session.flush()
     return condition
+
+
+# ---- for the pages -----------------------------------------------------------------------------------------
+
+def patient_to_assess(session: Session, actor: Actor, patient_id: UUID) -> Patient:
+    """The patient whose new assessment is being chosen (the page names them, so it is checked and audited)."""
+    patient = patients_repo.get_or_raise(session, patient_id)
+    access.require(session, actor, Permission.assessment_write, patient, action="assessment.choose")
+    return patient
+
+
+def for_chart(session: Session, patient: Patient) -> Sequence[AssessmentResponse]:
+    """The patient page's list (the page has checked access to the patient)."""
+    return repo.for_patient(session, patient.id)
