@@ -13,12 +13,19 @@ from careloop import db
 from careloop.app import create_app
 from careloop.careteams import repository as careteam_repo
 from careloop.models import Patient, User
+from tests.assessments.helpers import assessment_ids
 from tests.conftest import BearerFor
 from tests.factories import Personas, make_task
 
-SCOPED_PARAMS = ("patient_id", "task_id", "member_id", "episode_id", "rec_id")
+SCOPED_PARAMS = ("patient_id", "task_id", "member_id", "episode_id", "rec_id", "response_id")
 # A valid body for each kind of write, so the refusal comes from the access check, not from validation.
 BODIES = [
+    ("POST", "/assessments", {"instrument": "phq-2"}),
+    ("PUT", "/answers", {"version": 1, "answers": {}}),
+    ("POST", "/amend", {"version": 1, "answers": {}}),
+    ("POST", "/entered-in-error", {"version": 1, "reason": "x"}),
+    ("POST", "/accept", {}),
+    ("POST", "/dismiss", {"reason": "x"}),
     ("POST", "/tasks", {"type": "outreach", "title": "x", "owner": {"role": "pharmacist"}}),
     ("POST", "/care-team", {"role": "pharmacist", "name": "X"}),
     ("POST", "/end", {"reason": "x"}),
@@ -34,6 +41,7 @@ BODIES = [
     ("PUT", "{discrepancy_id}", {"resolution": "stop", "reason": "x"}),
     ("POST", "/population/enroll", {}),
     ("POST", "/population/gap-task", {"measure": "flu_vaccine"}),
+    ("POST", "/complete", {"version": 1}),
 ]
 
 
@@ -83,6 +91,8 @@ def test_patient_scoped_route_refuses_outsiders(client: TestClient, personas: Pe
                                   "member_id": member.public_id}
     if "{episode_id}" in path or "{rec_id}" in path:
         ids.update(transition_ids(personas))
+    if "{response_id}" in path:
+        ids.update(assessment_ids(personas))
     url = re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), "start")), path)
     user_id = personas.outsider_id if who == "outsider" else personas.admin_id
     response = client.request(method, url, json=body_for(method, path), headers=bearer_for(user_id))

@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from careloop import __version__, db
+from careloop.assessments import web as assessments_web
+from careloop.assessments.api import router as assessments_router
 from careloop.auth import web as auth_web
 from careloop.auth.api import router as auth_router
 from careloop.careteams import web as careteams_web
@@ -46,7 +48,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for domain in (auth_router, patients_router, careteams_router, tasks_router, users_router,
                    notifications_router, transitions_router, medrec_router, hl7v2_review_router,
-                   population_router):
+                   population_router, assessments_router):
         router.include_router(domain)
     return router
 
@@ -84,7 +86,7 @@ def create_app() -> FastAPI:
 # The HTML pages: thin routes over the same services as the JSON API, left out of the OpenAPI description.
 WEB_ROUTERS = (auth_web.router, tasks_web.router, patients_web.router, careteams_web.router,
                users_web.router, notifications_web.router, transitions_web.router, medrec_web.router,
-               hl7v2_web.router, population_web.router)
+               hl7v2_web.router, population_web.router, assessments_web.router)
 
 
 # Front-end packages installed from npm at install time (package.json), served locally, never from a CDN.

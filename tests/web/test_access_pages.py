@@ -13,10 +13,11 @@ from careloop import db
 from careloop.app import WEB_ROUTERS
 from careloop.models import Patient, User
 from careloop.users import repository
+from tests.assessments.helpers import assessment_ids
 from tests.factories import Personas, make_task
 from tests.web.conftest import Browser, member_ids, public_ids
 
-SCOPED = ("patient_id", "task_id", "member_id")
+SCOPED = ("patient_id", "task_id", "member_id", "response_id")
 
 
 def web_routes() -> list[tuple[str, str]]:
@@ -38,6 +39,8 @@ def test_patient_scoped_page_refuses_outsiders(personas: Personas, browser: Call
     ids = public_ids(patient_id=personas.patient_id, task_id=task_id)
     values = {"patient_id": ids["patient"], "task_id": ids["task"], "member_id": member_ids(personas.patient_id)[0],
               "action": "start"}
+    if "{response_id}" in path:
+        values.update(assessment_ids(personas))
     url = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
     visitor = browser(who)
     form = {"version": "1", "note": "x", "reason": "x", "title": "x", "type": "outreach", "priority": "routine",

@@ -20,19 +20,23 @@ class Permission(StrEnum):
     careteam_write = "careteam:write"
     user_manage = "user:manage"
     hl7_review = "hl7:review"  # the ADT review queue: messages whose patient the feed could not tell
+    assessment_read = "assessment:read"
+    assessment_write = "assessment:write"  # fill, amend, and accept or dismiss what a response found
 
 
 PATIENT_SCOPED = frozenset(
     {Permission.patient_read, Permission.patient_write, Permission.task_read, Permission.task_write,
-     Permission.careteam_write}
+     Permission.careteam_write, Permission.assessment_read, Permission.assessment_write}
 )
 
 _CARE_TEAM = frozenset(
     {Permission.patient_read, Permission.patient_write, Permission.task_read, Permission.task_write,
-     Permission.careteam_write}
+     Permission.careteam_write, Permission.assessment_read, Permission.assessment_write}
 )
+# Community health workers screen for social needs; pharmacists and specialists fill instruments too.
 _CLINICAL_CONTRIBUTOR = frozenset(
-    {Permission.patient_read, Permission.task_read, Permission.task_write, Permission.patient_write}
+    {Permission.patient_read, Permission.task_read, Permission.task_write, Permission.patient_write,
+     Permission.assessment_read, Permission.assessment_write}
 )
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {

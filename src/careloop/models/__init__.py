@@ -1,6 +1,13 @@
 """All models, imported here so metadata is complete for Alembic and the tests."""
 
 from careloop.models.allergy import AllergyClinicalStatus, AllergyCriticality, AllergyIntolerance
+from careloop.models.assessment import (
+    AssessmentFinding,
+    AssessmentResponse,
+    AssessmentScore,
+    FindingStatus,
+    ResponseStatus,
+)
 from careloop.models.audit import AuditEvent, AuditOutcome
 from careloop.models.base import Base
 from careloop.models.care_plan import (
@@ -68,6 +75,9 @@ __all__ = [
     "AllergyCriticality",
     "AllergyIntolerance",
     "ApiToken",
+    "AssessmentFinding",
+    "AssessmentResponse",
+    "AssessmentScore",
     "AuditEvent",
     "AuditOutcome",
     "Base",
@@ -105,6 +115,7 @@ __all__ = [
     "FhirResource",
     "FhirResourceVersion",
     "FhirToken",
+    "FindingStatus",
     "GapTask",
     "Goal",
     "GoalLifecycleStatus",
@@ -145,6 +156,7 @@ __all__ = [
     "Readmission",
     "RequestIntent",
     "RequestStatus",
+    "ResponseStatus",
     "Schedule",
     "ServiceRequest",
     "StaffRole",

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from careloop.assessments import views as assessments_views
 from careloop.clock import utcnow
 from careloop.config import get_settings
 from careloop.models import CareTeamMember, CareTeamRole, ContactMethod, TaskPriority
@@ -108,6 +109,7 @@ def chart_context(web: Web, patient_id: UUID, state: ChartForms) -> dict[str, An
         "owner_groups": task_views.owner_groups(chart.care_team), "task_types": TASK_TYPES,
         "priorities": PRIORITIES, "here": f"/patients/{person.id}",
         "transitions": transitions_views.for_chart(web.session, chart.patient),
+        "assessments": assessments_views.for_chart(web.session, chart.patient),
         # A care team change answered alone also refreshes the new-task owner list (the full page sets False).
         "oob_owner": True,
     }
