@@ -51,13 +51,15 @@ def run_population(actor: Actor, *, as_of: date | None = None, program: str = "d
     definitions = catalog.load_definitions()
     url = database_url or str(db.engine().url.render_as_string(hide_password=False))
     run_id = _start(actor, params, definitions)
-    progress.start(len(definitions) + 2)
+    progress.start(len(definitions) + 3)
     try:
         summary = _compute_and_write(url, run_id, params, definitions, progress)
     except BaseException as exc:
         _fail(run_id, exc)
         raise
     _finish(run_id, summary)
+    writeback.remove_superseded(url, run_id)
+    progress.advance("older runs removed")
     return summary
 
 

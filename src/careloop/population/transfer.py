@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +32,28 @@ def in_child(function_name: str, *args: Any) -> Any:
     """Run `function_name` of this module with JSON arguments in a fresh interpreter and return its JSON
     result. A subprocess of `python -m` rather than multiprocessing: it needs nothing from the caller's main
     module, so it works the same from the CLI, the worker, a web process or a test."""
+    return in_children(function_name, [args])[0]
+
+
+def in_children(function_name: str, calls: Sequence[Sequence[Any]]) -> list[Any]:
+    """Run `function_name` once per argument list, each in its own child process, all at the same time;
+    returns their results in order. If a child fails, its error is raised here once every child has ended."""
     if function_name not in CHILD_FUNCTIONS:
         raise ValueError(f"no child function {function_name!r}")
-    request = json.dumps({"function": function_name, "args": args})
-    done = subprocess.run([sys.executable, "-m", "careloop.population.transfer"], input=request,
+    requests = [json.dumps({"function": function_name, "args": list(args)}) for args in calls]
+    # A thread per child only waits on its pipes, so the children themselves run side by side.
+    with ThreadPoolExecutor(max_workers=max(1, len(requests))) as pool:
+        done = list(pool.map(_run_child, requests))
+    for child in done:
+        if child.returncode != 0:
+            lines = [line for line in child.stderr.strip().splitlines() if line.strip()]
+            raise TransferError(lines[-1] if lines else f"child exited with {child.returncode}")
+    return [json.loads(child.stdout) for child in done]
+
+
+def _run_child(request: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "careloop.population.transfer"], input=request,
                           capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-        raise TransferError(lines[-1] if lines else f"child exited with {done.returncode}")
-    return json.loads(done.stdout)
 
 
 def export_queries(database_url: str, queries: dict[str, str], folder: str) -> dict[str, int]:

@@ -1,6 +1,8 @@
 """Results back into careloop's tables, as Arrow batches through ADBC (COPY on PostgreSQL, one prepared
-statement in C on SQLite), in one transaction that also removes the previous run's rows and marks this run
-succeeded: readers see either the old results or the new ones, never a mixture."""
+statement in C on SQLite), in one transaction that also marks this run succeeded: readers, who always read
+the newest succeeded run, see either the old results or the new ones, never a mixture. The older runs' rows
+are removed afterwards, in a transaction of their own, so the new results are readable without waiting for
+millions of deletes."""
 
 from __future__ import annotations
 
@@ -63,8 +65,14 @@ def write_results(con: duckdb.DuckDBPyConnection, database_url: str, run_id: int
         path = folder / f"{table}.parquet"
         con.execute(f"COPY ({sql}) TO {sql_literal(str(path))} (FORMAT parquet, COMPRESSION uncompressed)")
         files[table] = str(path)
-    before = [f"DELETE FROM {table} WHERE run_id <> {int(run_id)}" for table in RESULT_TABLES]
     after = ["UPDATE population_runs SET status = 'succeeded', finished_at = CURRENT_TIMESTAMP "
              f"WHERE id = {int(run_id)}"]
-    written: dict[str, int] = transfer.in_child("ingest_files", database_url, before, files, after)
+    written: dict[str, int] = transfer.in_child("ingest_files", database_url, [], files, after)
     return written
+
+
+def remove_superseded(database_url: str, run_id: int) -> None:
+    """Delete the results of the runs before `run_id` (once it has succeeded). Runs after it are left alone:
+    should two runs overlap, the newer one's results must survive the older one's clean-up."""
+    statements = [f"DELETE FROM {table} WHERE run_id < {int(run_id)}" for table in RESULT_TABLES]
+    transfer.in_child("ingest_files", database_url, statements, {}, [])
