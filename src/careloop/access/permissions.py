@@ -19,20 +19,24 @@ class Permission(StrEnum):
     task_write = "task:write"
     careteam_write = "careteam:write"
     user_manage = "user:manage"
+    careplan_read = "careplan:read"
+    careplan_write = "careplan:write"
     hl7_review = "hl7:review"  # the ADT review queue: messages whose patient the feed could not tell
 
 
 PATIENT_SCOPED = frozenset(
     {Permission.patient_read, Permission.patient_write, Permission.task_read, Permission.task_write,
-     Permission.careteam_write}
+     Permission.careteam_write, Permission.careplan_read, Permission.careplan_write}
 )
 
 _CARE_TEAM = frozenset(
     {Permission.patient_read, Permission.patient_write, Permission.task_read, Permission.task_write,
-     Permission.careteam_write}
+     Permission.careteam_write, Permission.careplan_read, Permission.careplan_write}
 )
+# Pharmacists, specialists and community health workers contribute to the plan (goals, interventions, readings).
 _CLINICAL_CONTRIBUTOR = frozenset(
-    {Permission.patient_read, Permission.task_read, Permission.task_write, Permission.patient_write}
+    {Permission.patient_read, Permission.task_read, Permission.task_write, Permission.patient_write,
+     Permission.careplan_read, Permission.careplan_write}
 )
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
