@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from careloop.clock import utcnow
 from careloop.careplans import jobs as careplan_jobs
 from careloop.careplans.service import OBSERVATION_RECORDED
+from careloop.clock import utcnow
 from careloop.config import get_settings
 from careloop.integrations.fhir.api import export as fhir_export
 from careloop.integrations.fhir.api.export_job import run_export

@@ -23,7 +23,7 @@ def a_plan(client: TestClient, personas: Personas, headers: dict[str, str]) -> d
     pid = plan["id"]
     client.post(f"/api/v1/care-plans/{pid}/addresses", json={"version": 2, "condition_id": concerns["food"]},
                 headers=headers)
-    client.patch(f"/api/v1/care-plans/{pid}", json={"version": 3, "what_matters": "Dancing at my niece’s wedding"},
+    client.patch(f"/api/v1/care-plans/{pid}", json={"version": 3, "what_matters": "Dancing at my niece\u2019s wedding"},
                  headers=headers)
     client.post(f"/api/v1/care-plans/{pid}/entries", json={"version": 4, "kind": "barrier",
                                                            "text": "Cannot read small print"}, headers=headers)

@@ -23,8 +23,8 @@ from careloop.careplans.schemas import (
     PlanSummary,
     PlanUpdate,
     ReadingIn,
-    RevisionOut,
     ReviewIn,
+    RevisionOut,
     TemplateApplyIn,
     TemplateOut,
 )
@@ -109,7 +109,8 @@ def update_goal(plan_id: UUID, goal_id: UUID, body: GoalUpdate, session: DbSessi
 
 
 @router.post("/care-plans/{plan_id}/goals/{goal_id}/readings", response_model=PlanOut,
-             description="Record a reading of the goal's measure (e.g. BP 8480-6 and 8462-4); the goal is re-evaluated.")
+             description="Record a reading of the goal's measure (e.g. BP 8480-6 and 8462-4); the goal is "
+                         "re-evaluated.")
 def record_reading(plan_id: UUID, goal_id: UUID, body: ReadingIn, session: DbSession, actor: ApiActor,
                    response: Response) -> PlanOut:
     return _out(service.record_reading(session, actor, plan_id, goal_id, body), response)
@@ -159,9 +160,13 @@ def revisions(plan_id: UUID, session: DbSession, actor: ApiActor) -> list[Revisi
 
 @router.get("/care-plans/{plan_id}/diff", response_model=DiffOut)
 def diff(plan_id: UUID, session: DbSession, actor: ApiActor,
-         from_: Annotated[int, Query(alias="from", ge=1)], to: Annotated[int, Query(ge=1)]) -> DiffOut:
-    changes = service.compare(session, actor, plan_id, from_, to)
-    return DiffOut(from_version=min(from_, to), to_version=max(from_, to), changes=changes)
+         from_: Annotated[int | None, Query(alias="from", ge=1)] = None,
+         to: Annotated[int | None, Query(ge=1)] = None) -> DiffOut:
+    """Field by field between two versions; by default the latest and the one before it."""
+    newer = to or service.get_plan(session, actor, plan_id).version
+    older = from_ or max(newer - 1, 1)
+    changes = service.compare(session, actor, plan_id, older, newer)
+    return DiffOut(from_version=min(older, newer), to_version=max(older, newer), changes=changes)
 
 
 @router.get("/care-plans/{plan_id}/fhir", response_model=dict[str, Any],

@@ -14,7 +14,8 @@ from careloop.careplans import service, views
 from careloop.clock import utcnow
 
 # The PDF core fonts are Latin-1: typographic characters are written as their plain equivalents.
-PLAIN = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "...", "•": "-"})
+PLAIN = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2013": "-", "\u2014": "-",
+                       "\u2026": "...", "\u2022": "-"})
 
 
 def plan_pdf(session: Session, actor: Actor, plan_id: UUID) -> bytes:

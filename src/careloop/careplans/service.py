@@ -540,8 +540,8 @@ def _intervention(session: Session, actor: Actor, plan: CarePlan, *, kind: str, 
     task = tasks_service.create_task(session, actor, plan.patient.public_id, TaskCreate(
         type=task_type, title=title, description=description, priority=priority, due_at=due_at, owner=owner))
     fhir_kind = {"education": "CommunicationRequest", "referral": "ServiceRequest"}.get(kind, "Task")
-    position = session.scalar(select(func.coalesce(func.max(CarePlanActivity.position), -1))
-                              .where(CarePlanActivity.care_plan_id == plan.id)) + 1
+    last = session.scalar(select(func.max(CarePlanActivity.position)).where(CarePlanActivity.care_plan_id == plan.id))
+    position = 0 if last is None else last + 1
     session.add(CarePlanActivity(care_plan_id=plan.id, position=position, kind=fhir_kind, display=title,
                                  status=CarePlanActivityStatus.not_started, description=description,
                                  task_id=task.id, goal_id=goal_id, purpose=purpose, owner_role=role.value,
