@@ -17,9 +17,11 @@ from tests.assessments.helpers import assessment_ids
 from tests.conftest import BearerFor
 from tests.factories import Personas, make_task
 
-SCOPED_PARAMS = ("patient_id", "task_id", "member_id", "episode_id", "rec_id", "response_id")
+SCOPED_PARAMS = ("patient_id", "task_id", "member_id", "episode_id", "rec_id", "response_id", "plan_id")
 # A valid body for each kind of write, so the refusal comes from the access check, not from validation.
 BODIES = [
+    ("PATCH", "{plan_id}", {"version": 1, "title": "x"}),  # before the generic "}" entries below
+    ("PATCH", "{goal_id}", {"version": 1, "description": "x"}),
     ("POST", "/assessments", {"instrument": "phq-2"}),
     ("PUT", "/answers", {"version": 1, "answers": {}}),
     ("POST", "/amend", {"version": 1, "answers": {}}),
@@ -42,6 +44,17 @@ BODIES = [
     ("POST", "/population/enroll", {}),
     ("POST", "/population/gap-task", {"measure": "flu_vaccine"}),
     ("POST", "/complete", {"version": 1}),
+    ("POST", "/care-plans", {}),
+    ("POST", "/apply-template", {"template_id": "diabetes"}),
+    ("POST", "/addresses", {"version": 1, "condition_id": "00000000-0000-0000-0000-000000000000"}),
+    ("POST", "/goals", {"version": 1, "description": "x"}),
+    ("POST", "/readings", {"values": [{"code": "4548-4", "value": 7}]}),
+    ("POST", "/interventions", {"version": 1, "title": "x", "role": "pharmacist"}),
+    ("POST", "/entries", {"version": 1, "kind": "barrier", "text": "x"}),
+    ("POST", "/decisions", {"version": 1, "topic": "x", "options": ["a"], "choice": "a", "decided_on": "2026-01-01",
+                            "present": ["x"]}),
+    ("POST", "/templates", {"version": 1, "template_id": "diabetes"}),
+    ("POST", "/review", {"version": 1}),
 ]
 
 
@@ -78,6 +91,18 @@ def transition_ids(personas: Personas) -> dict[str, object]:
                 "discrepancy_id": found.public_id, "code": "discharge-summary"}
 
 
+def care_plan_ids(personas: Personas) -> dict[str, object]:
+    """A diabetes plan on the patient, for the care-plan routes (and its HbA1c goal)."""
+    from careloop.careplans import service as careplans
+
+    with db.unit_of_work() as s:
+        patient = s.get(Patient, personas.patient_id)
+        assert patient is not None
+        plan = careplans.apply_template_to_patient(s, personas.actor(s, personas.coordinator_id), patient.public_id,
+                                                   "diabetes")
+        return {"plan_id": plan.public_id, "goal_id": plan.goal_links[0].goal.public_id}
+
+
 @pytest.mark.parametrize(("method", "path"), patient_scoped_routes())
 @pytest.mark.parametrize("who", ["outsider", "admin"])
 def test_patient_scoped_route_refuses_outsiders(client: TestClient, personas: Personas, bearer_for: BearerFor,
@@ -93,6 +118,8 @@ def test_patient_scoped_route_refuses_outsiders(client: TestClient, personas: Pe
         ids.update(transition_ids(personas))
     if "{response_id}" in path:
         ids.update(assessment_ids(personas))
+    if "{plan_id}" in path:
+        ids.update(care_plan_ids(personas))
     url = re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), "start")), path)
     user_id = personas.outsider_id if who == "outsider" else personas.admin_id
     response = client.request(method, url, json=body_for(method, path), headers=bearer_for(user_id))

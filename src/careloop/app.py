@@ -17,6 +17,8 @@ from careloop.assessments import web as assessments_web
 from careloop.assessments.api import router as assessments_router
 from careloop.auth import web as auth_web
 from careloop.auth.api import router as auth_router
+from careloop.careplans import web as careplans_web
+from careloop.careplans.api import router as careplans_router
 from careloop.careteams import web as careteams_web
 from careloop.careteams.api import router as careteams_router
 from careloop.config import get_settings
@@ -48,7 +50,8 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for domain in (auth_router, patients_router, careteams_router, tasks_router, users_router,
                    notifications_router, transitions_router, medrec_router, hl7v2_review_router,
-                   population_router, assessments_router):
+                   population_router, assessments_router,
+                   careplans_router):
         router.include_router(domain)
     return router
 
@@ -86,7 +89,8 @@ def create_app() -> FastAPI:
 # The HTML pages: thin routes over the same services as the JSON API, left out of the OpenAPI description.
 WEB_ROUTERS = (auth_web.router, tasks_web.router, patients_web.router, careteams_web.router,
                users_web.router, notifications_web.router, transitions_web.router, medrec_web.router,
-               hl7v2_web.router, population_web.router, assessments_web.router)
+               hl7v2_web.router, population_web.router, assessments_web.router,
+               careplans_web.router)
 
 
 # Front-end packages installed from npm at install time (package.json), served locally, never from a CDN.

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from careloop.careplans import jobs as careplan_jobs
+from careloop.careplans.service import OBSERVATION_RECORDED
 from careloop.clock import utcnow
 from careloop.config import get_settings
 from careloop.integrations.fhir.api import export as fhir_export
@@ -47,6 +49,13 @@ def build_registry() -> Registry:
     registry.job(REFRESH_JOB, refresh)
     registry.every(NIGHTLY_SECONDS, REFRESH_JOB)
     registry.every(24 * 3600, "db.refresh_statistics")
+    # Care plans: goals follow the readings (event), a nightly catch-up for bulk imports, and due reviews.
+    registry.job(careplan_jobs.EVALUATE_JOB, careplan_jobs.evaluate_goals)
+    registry.subscribe(OBSERVATION_RECORDED, careplan_jobs.EVALUATE_JOB)
+    registry.job(careplan_jobs.NIGHTLY_EVALUATE_JOB, careplan_jobs.evaluate_all)
+    registry.every(careplan_jobs.NIGHTLY_SECONDS, careplan_jobs.NIGHTLY_EVALUATE_JOB)
+    registry.job(careplan_jobs.REVIEW_JOB, careplan_jobs.reviews_due)
+    registry.every(careplan_jobs.REVIEW_SECONDS, careplan_jobs.REVIEW_JOB)
     return registry
 
 

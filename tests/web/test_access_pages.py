@@ -17,7 +17,7 @@ from tests.assessments.helpers import assessment_ids
 from tests.factories import Personas, make_task
 from tests.web.conftest import Browser, member_ids, public_ids
 
-SCOPED = ("patient_id", "task_id", "member_id", "response_id")
+SCOPED = ("patient_id", "task_id", "member_id", "response_id", "plan_id")
 
 
 def web_routes() -> list[tuple[str, str]]:
@@ -41,6 +41,8 @@ def test_patient_scoped_page_refuses_outsiders(personas: Personas, browser: Call
               "action": "start"}
     if "{response_id}" in path:
         values.update(assessment_ids(personas))
+    if "{plan_id}" in path:
+        values.update(care_plan_ids(personas))
     url = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
     visitor = browser(who)
     form = {"version": "1", "note": "x", "reason": "x", "title": "x", "type": "outreach", "priority": "routine",
@@ -50,6 +52,17 @@ def test_patient_scoped_page_refuses_outsiders(personas: Personas, browser: Call
     assert response.status_code == 403, (method, url, response.text[:300])
     assert "access to this patient&#39;s record" in response.text
     assert "Rivera" not in response.text and "Ana" not in response.text
+
+
+def care_plan_ids(personas: Personas) -> dict[str, object]:
+    from careloop.careplans import service as careplans
+
+    with db.unit_of_work() as s:
+        patient = s.get(Patient, personas.patient_id)
+        assert patient is not None
+        plan = careplans.apply_template_to_patient(s, personas.actor(s, personas.coordinator_id), patient.public_id,
+                                                   "diabetes")
+        return {"plan_id": plan.public_id, "goal_id": plan.goal_links[0].goal.public_id}
 
 
 def test_outsider_panel_and_worklist_do_not_show_the_patient(personas: Personas,

@@ -19,6 +19,8 @@ class Permission(StrEnum):
     task_write = "task:write"
     careteam_write = "careteam:write"
     user_manage = "user:manage"
+    careplan_read = "careplan:read"
+    careplan_write = "careplan:write"
     hl7_review = "hl7:review"  # the ADT review queue: messages whose patient the feed could not tell
     assessment_read = "assessment:read"
     assessment_write = "assessment:write"  # fill, amend, and accept or dismiss what a response found
@@ -26,17 +28,20 @@ class Permission(StrEnum):
 
 PATIENT_SCOPED = frozenset(
     {Permission.patient_read, Permission.patient_write, Permission.task_read, Permission.task_write,
-     Permission.careteam_write, Permission.assessment_read, Permission.assessment_write}
+     Permission.careteam_write, Permission.assessment_read, Permission.assessment_write,
+     Permission.careplan_read, Permission.careplan_write}
 )
 
 _CARE_TEAM = frozenset(
     {Permission.patient_read, Permission.patient_write, Permission.task_read, Permission.task_write,
-     Permission.careteam_write, Permission.assessment_read, Permission.assessment_write}
+     Permission.careteam_write, Permission.assessment_read, Permission.assessment_write,
+     Permission.careplan_read, Permission.careplan_write}
 )
-# Community health workers screen for social needs; pharmacists and specialists fill instruments too.
+# Community health workers screen for social needs; pharmacists and specialists fill instruments too, and all
+# of them contribute to the plan (goals, interventions, readings).
 _CLINICAL_CONTRIBUTOR = frozenset(
     {Permission.patient_read, Permission.task_read, Permission.task_write, Permission.patient_write,
-     Permission.assessment_read, Permission.assessment_write}
+     Permission.assessment_read, Permission.assessment_write, Permission.careplan_read, Permission.careplan_write}
 )
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {

@@ -32,7 +32,8 @@ def by_ids(session: Session, ids: Iterable[int]) -> dict[int, AssessmentResponse
     wanted = set(ids)
     if not wanted:
         return {}
-    return {r.id: r for r in session.scalars(select(AssessmentResponse).where(AssessmentResponse.id.in_(wanted)))}
+    return {r.id: r for r in session.scalars(select(AssessmentResponse).where(AssessmentResponse.id.in_(wanted))
+                                             .options(joinedload(AssessmentResponse.patient)))}
 
 
 def replaced_by(session: Session, response_ids: Iterable[int]) -> dict[int, AssessmentResponse]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careloop.models.base import Base, IntPK, PublicId, str_enum
+
+if TYPE_CHECKING:
+    from careloop.models.condition import Condition
 
 
 class GoalLifecycleStatus(StrEnum):
@@ -38,10 +42,16 @@ class Goal(IntPK, PublicId, Base):
     start_date: Mapped[date | None]
     status_date: Mapped[date | None]
     fhir_resource_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Managed by careloop (migration 0010): the concern the goal addresses, when it should be met, and why
+    # its achievement status is what it is (careloop.careplans.achievement).
+    condition_id: Mapped[int | None] = mapped_column(ForeignKey("conditions.id"))
+    target_date: Mapped[date | None]
+    achievement_reason: Mapped[str | None] = mapped_column(String(300))
 
     targets: Mapped[list[GoalTarget]] = relationship(
         back_populates="goal", lazy="raise", cascade="all, delete-orphan", order_by="GoalTarget.id"
     )
+    concern: Mapped[Condition | None] = relationship(lazy="raise")
 
 
 class GoalTarget(IntPK, Base):
@@ -58,5 +68,8 @@ class GoalTarget(IntPK, Base):
     detail_unit: Mapped[str | None] = mapped_column(String(24))
     detail_text: Mapped[str | None] = mapped_column(String(300))
     due_date: Mapped[date | None]
+    # FHIR Quantity.comparator for a one-sided target ("< 140"): the bound sits in detail_high for < and <=,
+    # in detail_low for > and >=. Without one, low..high is an inclusive range (FHIR Range).
+    detail_comparator: Mapped[str | None] = mapped_column(String(2))
 
     goal: Mapped[Goal] = relationship(back_populates="targets", lazy="raise")

@@ -1,0 +1,115 @@
+"""Goals follow the data: a reading recorded on the plan, or any observation announced with
+observation.recorded and handled by the worker, moves the goal; a worsening goal puts one task on the care
+manager's worklist. Due reviews become one task on the owner's worklist; completing the review moves the date."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from careloop import db
+from careloop.careplans import service
+from careloop.clock import utcnow
+from careloop.jobs_registry import build_registry
+from careloop.models import CarePlan, Observation, Task, TaskStatus
+from careloop.worker import emit
+from careloop.worker.runner import Worker
+from tests.careplans.helpers import apply, days_ago, reading
+from tests.conftest import BearerFor
+from tests.factories import Personas
+
+
+def run_worker() -> None:
+    Worker(build_registry(), worker_id="test").drain()
+
+
+def record(client: TestClient, headers: dict[str, str], plan: dict[str, Any], systolic: float,
+           diastolic: float, when: str | None = None) -> Any:
+    goal = next(g for g in plan["goals"] if g["description"].startswith("Blood pressure"))
+    body: dict[str, Any] = {"values": [{"code": "8480-6", "value": systolic}, {"code": "8462-4", "value": diastolic}]}
+    if when:
+        body["at"] = when
+    response = client.post(f"/api/v1/care-plans/{plan['id']}/goals/{goal['id']}/readings", json=body,
+                           headers=headers)
+    assert response.status_code == 200, response.text
+    return next(g for g in response.json()["goals"] if g["id"] == goal["id"])
+
+
+def worsening_tasks() -> list[Task]:
+    with db.unit_of_work() as s:
+        return list(s.scalars(select(Task).where(Task.title.like("Goal worsening%"))))
+
+
+def test_recorded_readings_move_the_goal_and_a_worsening_goal_makes_one_task(
+        client: TestClient, personas: Personas, bearer_for: BearerFor) -> None:
+    cora = bearer_for(personas.coordinator_id)
+    plan = apply(client, cora, personas.patient_id)
+    two_days_ago = (utcnow() - timedelta(days=2)).isoformat()
+    assert record(client, cora, plan, 150, 95, two_days_ago)["achievement_status"] == "in-progress"
+    goal = record(client, cora, plan, 158, 96)
+    assert goal["achievement_status"] == "worsening" and "158/96" in goal["achievement_reason"]
+    tasks = worsening_tasks()
+    assert len(tasks) == 1 and tasks[0].owner_role == "rn-care-manager" and tasks[0].priority == "urgent"
+    record(client, cora, plan, 160, 97)  # still worsening, a task is open: no second task
+    assert len(worsening_tasks()) == 1
+    assert record(client, cora, plan, 132, 84)["achievement_status"] == "achieved"
+    with db.unit_of_work() as s:
+        events = s.scalars(select(Observation.code).where(Observation.panel_code == "85354-9")).all()
+        assert len(events) == 8
+
+
+def test_a_reading_for_another_measure_is_refused(client: TestClient, personas: Personas,
+                                                  bearer_for: BearerFor) -> None:
+    cora = bearer_for(personas.coordinator_id)
+    plan = apply(client, cora, personas.patient_id)
+    goal = plan["goals"][0]["id"]  # HbA1c
+    response = client.post(f"/api/v1/care-plans/{plan['id']}/goals/{goal}/readings", headers=cora,
+                           json={"values": [{"code": "8480-6", "value": 120}]})
+    assert response.status_code == 422 and "4548-4" in response.text
+    with db.unit_of_work() as s:
+        assert s.scalars(select(Observation)).all() == []
+
+
+def test_observation_recorded_event_re_evaluates_goals_through_the_worker(
+        client: TestClient, personas: Personas, bearer_for: BearerFor) -> None:
+    plan = apply(client, bearer_for(personas.coordinator_id), personas.patient_id)
+    reading(personas.patient_id, "4548-4", 9.1, days_ago(100))
+    reading(personas.patient_id, "4548-4", 9.6, days_ago(1))
+    with db.unit_of_work() as s:
+        emit(s, service.OBSERVATION_RECORDED, {"patient_id": personas.patient_id, "observation_ids": [],
+                                               "codes": ["4548-4"]})
+    run_worker()
+    body = client.get(f"/api/v1/care-plans/{plan['id']}", headers=bearer_for(personas.coordinator_id)).json()
+    assert body["goals"][0]["achievement_status"] == "worsening"
+    assert len(worsening_tasks()) == 1
+    revisions = client.get(f"/api/v1/care-plans/{plan['id']}/revisions",
+                           headers=bearer_for(personas.coordinator_id)).json()
+    assert revisions[0]["actor"] == "careplans" and "in-progress -> worsening" in revisions[0]["summary"]
+
+
+def test_due_review_makes_one_task_for_the_owner_and_completing_it_moves_the_date(
+        client: TestClient, personas: Personas, bearer_for: BearerFor) -> None:
+    cora = bearer_for(personas.coordinator_id)
+    plan = apply(client, cora, personas.patient_id)
+    with db.unit_of_work() as s:
+        s.execute(update(CarePlan).values(next_review_date=utcnow().date()))
+    from careloop.careplans import jobs
+
+    for _ in range(2):
+        with db.unit_of_work() as s:
+            jobs.reviews_due(s, {})
+    with db.unit_of_work() as s:
+        reviews = s.scalars(select(Task).where(Task.type == "care-plan-review")).all()
+        assert len(reviews) == 1 and reviews[0].owner_user_id == personas.coordinator_id
+    worklist = client.get("/api/v1/worklist", headers=cora).json()
+    assert any(t["type"] == "care-plan-review" for t in worklist["items"])
+    current = client.get(f"/api/v1/care-plans/{plan['id']}", headers=cora).json()
+    done = client.post(f"/api/v1/care-plans/{plan['id']}/review", json={"version": current["version"],
+                                                                         "note": "goals still right"}, headers=cora)
+    assert done.status_code == 200, done.text
+    assert done.json()["next_review_date"] == (utcnow().date() + timedelta(days=90)).isoformat()
+    with db.unit_of_work() as s:
+        assert s.scalars(select(Task.status).where(Task.type == "care-plan-review")).one() is TaskStatus.completed
