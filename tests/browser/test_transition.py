@@ -4,6 +4,7 @@ and reconciles the medications, and the checklist shows them reconciled."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -36,7 +37,9 @@ def resolve(page: Any, testid: str, decision: str, reason: str) -> None:
 
 def test_a_coordinator_walks_a_discharge(page: Any, personas: Personas) -> None:
     chart_medicines(personas.patient_id)
-    discharge_home(personas.patient_id, discharged="2026-11-20T15:00:00Z")
+    # Discharged an hour ago: the contact recorded below is then within its two business days whatever today is.
+    discharged = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    discharge_home(personas.patient_id, discharged=discharged)
 
     sign_in(page, "cora")
     page.goto("/worklist")

@@ -146,5 +146,9 @@ class GapTaskOut(BaseModel):
 
 
 def parse_evidence(text: str | None) -> list[dict[str, Any]]:
+    """A score's evidence, in a stable order: the definitions store it as a set (ordering a million patients'
+    evidence in SQL costs a sort each), so it is ordered here, by kind then factor or category."""
     value = json.loads(text) if text else []
-    return value if isinstance(value, list) else []
+    if not isinstance(value, list):
+        return []
+    return sorted(value, key=lambda item: (str(item.get("kind", "")), str(item.get("factor") or item.get("category"))))

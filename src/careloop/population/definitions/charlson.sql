@@ -7,7 +7,8 @@
 -- depends: charlson_categories, ages
 -- Hierarchy: a category is not counted when its graver form is present (mild under severe liver disease,
 -- diabetes without under with complications, any malignancy under metastatic tumour). The age-adjusted
--- index adds the age points to the 1987-weighted score, as Charlson 1987 combined them.
+-- index adds the age points to the 1987-weighted score, as Charlson 1987 combined them. The evidence is a set
+-- (readers order it: population.schemas.parse_evidence), which spares a sort per patient.
 WITH counted AS (
     SELECT c.patient_id, c.category, c.code, c.known_on, w.weight_1987, w.weight_quan2011, w.title
     FROM charlson_categories c
@@ -24,7 +25,7 @@ per_patient AS (
            '[' || string_agg('{"category":"' || category || '","title":"' || title || '","code":"' || code
                              || '","since":"' || CAST(known_on AS VARCHAR) || '","quan2011":'
                              || CAST(weight_quan2011 AS VARCHAR) || ',"charlson1987":'
-                             || CAST(weight_1987 AS VARCHAR) || '}', ',' ORDER BY category) || ']' AS evidence
+                             || CAST(weight_1987 AS VARCHAR) || '}', ',') || ']' AS evidence
     FROM counted
     GROUP BY patient_id
 )

@@ -10,6 +10,8 @@
 -- disability); neither is originally disabled. The score is the sum of the segment's relative factors for
 -- the age/sex cell, each HCC, each interaction and the payment-HCC count (D1..D10P), rounded to 4 places as
 -- CMS and hccpy report it. The RAF is each score x (1 - coding adjustment) / normalization, blended.
+-- Each factor carries its HCC, code and date from the start, so the evidence needs no second join; the
+-- evidence is a set (readers order it: population.schemas.parse_evidence), which spares a sort per patient.
 WITH people AS (
     SELECT patient_id, age, CASE WHEN gender = 'male' THEN 'M' ELSE 'F' END AS sex,
            CASE WHEN age >= 65 THEN 'CNA' ELSE 'CND' END AS segment,
@@ -34,20 +36,22 @@ counts AS (
     SELECT model, patient_id, count(*) AS n FROM hcc_categories GROUP BY model, patient_id
 ),
 factors AS (
-    SELECT model, patient_id, name, 'demographic' AS kind FROM cells WHERE rn = 1
+    SELECT model, patient_id, name, 'demographic' AS kind, CAST(NULL AS INTEGER) AS hcc, CAST(NULL AS VARCHAR) AS code,
+           CAST(NULL AS DATE) AS known_on
+    FROM cells WHERE rn = 1
     UNION ALL
-    SELECT model, patient_id, 'HCC' || CAST(hcc AS VARCHAR), 'hcc' FROM hcc_categories
+    SELECT model, patient_id, 'HCC' || CAST(hcc AS VARCHAR), 'hcc', hcc, code, known_on FROM hcc_categories
     UNION ALL
-    SELECT i.model, l.patient_id, i.name, 'interaction'
+    SELECT i.model, l.patient_id, i.name, 'interaction', NULL, NULL, NULL
     FROM ref_hcc_interactions i
     JOIN groups_present l ON l.model = i.model AND l.grp = i.left_grp
     JOIN groups_present r ON r.model = i.model AND r.grp = i.right_grp AND r.patient_id = l.patient_id
     UNION ALL
-    SELECT model, patient_id, CASE WHEN n > 9 THEN 'D10P' ELSE 'D' || CAST(n AS VARCHAR) END, 'count'
+    SELECT model, patient_id, CASE WHEN n > 9 THEN 'D10P' ELSE 'D' || CAST(n AS VARCHAR) END, 'count', NULL, NULL, NULL
     FROM counts
 ),
 valued AS (
-    SELECT f.model, f.patient_id, f.name, f.kind, coalesce(c.coefficient, 0) AS coefficient
+    SELECT f.model, f.patient_id, f.name, f.kind, f.hcc, f.code, f.known_on, coalesce(c.coefficient, 0) AS coefficient
     FROM factors f
     JOIN people p ON p.patient_id = f.patient_id
     LEFT JOIN ref_hcc_coefficients c
@@ -61,13 +65,11 @@ evidence AS (
     SELECT v.patient_id,
            '[' || string_agg('{"factor":"' || v.name || '","kind":"' || v.kind || '","coefficient":'
                              || CAST(round(v.coefficient, 4) AS VARCHAR)
-                             || coalesce(',"code":"' || c.code || '","since":"' || CAST(c.known_on AS VARCHAR)
+                             || coalesce(',"code":"' || v.code || '","since":"' || CAST(v.known_on AS VARCHAR)
                                          || '","label":"' || replace(l.label, '"', '') || '"', '') || '}',
-                             ',' ORDER BY v.kind, v.name) || ']' AS hcc_evidence
+                             ',') || ']' AS hcc_evidence
     FROM valued v
-    LEFT JOIN hcc_categories c ON v.kind = 'hcc' AND c.model = v.model AND c.patient_id = v.patient_id
-     AND 'HCC' || CAST(c.hcc AS VARCHAR) = v.name
-    LEFT JOIN ref_hcc_labels l ON l.model = c.model AND l.hcc = c.hcc
+    LEFT JOIN ref_hcc_labels l ON l.model = v.model AND l.hcc = v.hcc
     WHERE v.model = 'V28'
     GROUP BY v.patient_id
 ),
