@@ -15,6 +15,7 @@ clock starts, for both). The ratio is peer time / our time.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
@@ -29,7 +30,7 @@ from bench._common import peak_rss_mb, print_table
 from careloop import db
 from careloop.access import system_actor
 from careloop.population import catalog, engine, snapshot
-from careloop.population.runner import run_population
+from careloop.population.runner import Progress, run_population
 
 CHARLSON = ("ages", "dx", "charlson_categories", "charlson")
 HCC = ("ages", "dx", "hcc_categories", "hcc")
@@ -52,11 +53,22 @@ def children_cpu() -> float:
 
 
 def full_refresh(as_of: date) -> dict[str, float]:
+    """The whole `careloop population run`, with the moments its phases ended (seconds from the start)."""
     before = children_cpu()
-    wall, cpu, summary = timed(lambda: run_population(system_actor("bench", channel="cli"), as_of=as_of))
+    start = time.perf_counter()
+    marks: dict[str, float] = {}
+    progress = Progress(advance=lambda label: marks.__setitem__(label, time.perf_counter() - start))
+    wall, cpu, summary = timed(lambda: run_population(system_actor("bench", channel="cli"), as_of=as_of,
+                                                      progress=progress))
     return {"wall": wall, "cpu_parent": cpu, "cpu_children": children_cpu() - before,
             "patients": summary.written["population_patient_results"], "gaps": summary.written["population_gaps"],
-            "peak_parent_mb": peak_rss_mb(), "peak_child_mb": children_peak_mb()}
+            "peak_parent_mb": peak_rss_mb(), "peak_child_mb": children_peak_mb(),
+            "snapshot_s": marks["snapshot read"], "computed_s": marks[summary_last_definition()],
+            "visible_s": marks["written back"], "purged_s": marks["older runs removed"]}
+
+
+def summary_last_definition() -> str:
+    return catalog.load_definitions()[-1].name
 
 
 def snapshot_for_scores(url: str, as_of: date) -> duckdb.DuckDBPyConnection:
@@ -112,6 +124,9 @@ def main() -> None:
         print(f"full refresh: {refresh['patients']:,} patients, {refresh['gaps']:,} gaps in {refresh['wall']:.1f} s "
               f"wall ({refresh['cpu_parent']:.1f} s CPU here, {refresh['cpu_children']:.1f} s in the ADBC children); "
               f"peak RSS {refresh['peak_parent_mb']:.0f} MB here, {refresh['peak_child_mb']:.0f} MB in the ADBC child")
+        print(f"  snapshot read at {refresh['snapshot_s']:.1f} s, definitions run at {refresh['computed_s']:.1f} s, "
+              f"results written and visible at {refresh['visible_s']:.1f} s, older runs removed at "
+              f"{refresh['purged_s']:.1f} s; load average {os.getloadavg()[0]:.1f}")
 
     con = snapshot_for_scores(args.database_url, args.as_of)
     charlson_wall, charlson_cpu = ours(con, CHARLSON)
