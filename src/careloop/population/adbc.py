@@ -14,7 +14,10 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-BULK_CACHE_KIB = 512 * 1024
+# The page cache of a connection that bulk-writes millions of rows (the write-back), against SQLite's 2 MB
+# default: the indexes being appended to stay in memory, a third off a million patients' write-back. Readers
+# (the snapshot's sequential scans) gain nothing from it, so they keep the default and the memory.
+WRITER_CACHE_KIB = 512 * 1024
 
 
 def dialect_of(database_url: str) -> str:
@@ -31,7 +34,7 @@ def libpq_uri(database_url: str) -> str:
 
 
 @contextmanager
-def connect(database_url: str) -> Iterator[Any]:
+def connect(database_url: str, *, bulk_writer: bool = False) -> Iterator[Any]:
     """A DB-API connection of the ADBC driver for this database; the caller commits."""
     if dialect_of(database_url) == "sqlite":
         import adbc_driver_sqlite.dbapi as sqlite_adbc
@@ -40,7 +43,7 @@ def connect(database_url: str) -> Iterator[Any]:
         if not path or path == ":memory:":
             raise ValueError("population analytics needs a SQLite file, not an in-memory database")
         conn: Any = sqlite_adbc.connect(path)
-        _sqlite_pragmas(conn)
+        _sqlite_pragmas(conn, cache_kib=WRITER_CACHE_KIB if bulk_writer else None)
     else:
         import adbc_driver_postgresql.dbapi as pg_adbc
 
@@ -51,14 +54,13 @@ def connect(database_url: str) -> Iterator[Any]:
         conn.close()
 
 
-def _sqlite_pragmas(conn: Any) -> None:
+def _sqlite_pragmas(conn: Any, *, cache_kib: int | None) -> None:
     # The same waiting behaviour as careloop's own connections (db.py): wait for a writer, do not fail.
     cursor = conn.cursor()
     try:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # Bulk reads and writes of millions of rows: a page cache of 512 MB instead of SQLite's 2 MB default
-        # keeps the indexes being appended to in memory (a third off a million patients' write-back).
-        cursor.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+        if cache_kib is not None:
+            cursor.execute(f"PRAGMA cache_size=-{cache_kib}")
     finally:
         cursor.close()

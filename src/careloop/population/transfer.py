@@ -84,7 +84,7 @@ def _export_one(conn: Any, sql: str, path: Path) -> int:
 def ingest_files(database_url: str, before: list[str], files: dict[str, str], after: list[str]) -> dict[str, int]:
     """In one transaction: run `before`, append each Parquet file to its table, run `after`, commit."""
     written: dict[str, int] = {}
-    with adbc.connect(database_url) as conn:
+    with adbc.connect(database_url, bulk_writer=True) as conn:
         cursor = conn.cursor()
         try:
             for statement in before:
