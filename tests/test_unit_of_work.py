@@ -6,10 +6,14 @@ from __future__ import annotations
 import threading
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+from starlette.types import Message, Receive, Scope, Send
 
 from careloop import audit, db
 from careloop.models import AuditEvent, Patient
+from tests.conftest import BearerFor
 from tests.factories import Personas
 
 
@@ -71,3 +75,38 @@ def test_a_read_mostly_unit_that_writes_early_takes_the_lock_then(personas: Pers
         row = s.execute(select(Patient.given, Patient.contact_notes).where(Patient.id == personas.patient_id)).one()
     assert tuple(row) == ("Renamed", "x")
     assert _audit_rows("test.early-write") == 1
+
+
+def test_a_request_commits_before_its_response_is_sent(personas: Personas, bearer_for: BearerFor,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client told '201 Created' must find the change saved: the commit comes before the response starts
+    (a commit after it could fail unseen, and a redirected browser could read the page before the change)."""
+    from careloop.app import create_app
+
+    headers = bearer_for(personas.coordinator_id)
+    with db.unit_of_work() as s:
+        patient = s.get(Patient, personas.patient_id)
+        assert patient is not None
+        patient_id = patient.public_id
+    happened: list[str] = []
+    app = create_app()
+
+    async def spying(scope: Scope, receive: Receive, send: Send) -> None:
+        async def spy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                happened.append("response")
+            await send(message)
+        await app(scope, receive, spy)
+
+    commit = Session.commit
+
+    def recorded_commit(self: Session) -> None:
+        happened.append("commit")
+        commit(self)
+
+    monkeypatch.setattr(Session, "commit", recorded_commit)
+    with TestClient(spying) as client:
+        created = client.post(f"/api/v1/patients/{patient_id}/tasks", headers=headers, json={
+            "type": "outreach", "title": "Call about the new inhaler", "owner": {"role": "pharmacist"}})
+    assert created.status_code == 201, created.text
+    assert happened.index("commit") < happened.index("response")

@@ -37,7 +37,8 @@ async def database_slot(request: Request) -> AsyncIterator[None]:
 
 
 def db_session(request: Request, _slot: Annotated[None, Depends(database_slot)]) -> Iterator[Session]:
-    """The request is the unit of work: it commits if the endpoint returns, rolls back if it raises.
+    """The request is the unit of work: it commits when the endpoint returns (before the response is sent, see
+    DbSession), rolls back if it raises.
 
     A GET (or HEAD) only reads clinical data; its writes are bookkeeping (audit rows), so it is read-mostly:
     on SQLite it does not hold the database's single write lock while it reads (see db.unit_of_work)."""
@@ -45,7 +46,11 @@ def db_session(request: Request, _slot: Annotated[None, Depends(database_slot)])
         yield session
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+# scope="function": the unit of work commits when the endpoint returns, before the response is sent. FastAPI's
+# default for a dependency with yield ("request") ends it after the response has gone, which would tell a client
+# "201 Created" before the commit (a failed commit then loses what it was told was saved), let a redirected
+# browser read the page before the change is there, and show data before its audit rows are stored.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def client_ip(request: Request) -> str:
