@@ -58,6 +58,7 @@ from careloop.models import (
     TaskPriority,
     TaskStatus,
 )
+from careloop.models.care_plan import OPEN_PLAN_STATUSES
 from careloop.patients import repository as patients_repo
 from careloop.tasks import service as tasks_service
 from careloop.tasks.schemas import TaskCreate, TaskOwnerIn, TaskType
@@ -297,6 +298,9 @@ def add_decision(session: Session, actor: Actor, plan_id: UUID, data: DecisionIn
 def complete_review(session: Session, actor: Actor, plan_id: UUID, data: ReviewIn) -> CarePlan:
     """The plan was reviewed: the open review task is completed and the next review date moves on."""
     plan = _writable(session, actor, plan_id, data.version, action="careplan.review")
+    for activity in plan.activities:
+        if activity.purpose == "review":
+            activity.status = CarePlanActivityStatus.completed  # the task.completed subscriber has nothing to do
     for task in repo.open_tasks(session, plan.id, "review"):
         if task.status in (TaskStatus.requested, TaskStatus.received):
             tasks_service.transition(session, actor, task.public_id, "accept", version=task.version)
@@ -306,9 +310,29 @@ def complete_review(session: Session, actor: Actor, plan_id: UUID, data: ReviewI
         else:
             tasks_service.transition(session, actor, task.public_id, "complete", version=task.version,
                                      note=data.note)
+    return _reviewed(session, actor, plan, f": {data.note}" if data.note else "")
+
+
+def review_task_completed(session: Session, actor: Actor, task_id: int, by: str) -> CarePlan | None:
+    """A plan's review task was completed outside the plan page (the worklist, the API, any channel): the plan
+    was reviewed, exactly as "Record plan review" does. Once per task: the review activity is then completed, and
+    one already completed (recorded on the plan page, or this event relayed twice) is left alone."""
+    activity = repo.review_activity(session, task_id)
+    if activity is None or activity.status is CarePlanActivityStatus.completed:
+        return None
+    plan = repo.by_id(session, activity.care_plan_id)
+    access.require(session, actor, Permission.careplan_write, plan.patient, action="careplan.review",
+                   entity_type="care_plan", entity_id=str(plan.public_id))
+    activity.status = CarePlanActivityStatus.completed
+    if plan.kind is None or plan.status not in OPEN_PLAN_STATUSES:
+        session.flush()
+        return None
+    return _reviewed(session, actor, plan, f": review task completed by {by}")
+
+
+def _reviewed(session: Session, actor: Actor, plan: CarePlan, note: str) -> CarePlan:
     interval = plan.review_interval_days or DEFAULT_REVIEW_DAYS
     plan.next_review_date = today() + timedelta(days=interval)
-    note = f": {data.note}" if data.note else ""
     return _save(session, plan, actor, f"Reviewed the plan; next review {plan.next_review_date.isoformat()}{note}")
 
 
