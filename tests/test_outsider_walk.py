@@ -55,6 +55,7 @@ BODIES = [
                             "present": ["x"]}),
     ("POST", "/templates", {"version": 1, "template_id": "diabetes"}),
     ("POST", "/review", {"version": 1}),
+    ("POST", "/resolve", {"version": 1}),
 ]
 
 
@@ -94,13 +95,17 @@ def transition_ids(personas: Personas) -> dict[str, object]:
 def care_plan_ids(personas: Personas) -> dict[str, object]:
     """A diabetes plan on the patient, for the care-plan routes (and its HbA1c goal)."""
     from careloop.careplans import service as careplans
+    from careloop.careplans.schemas import EntryIn, EntryKind
 
     with db.unit_of_work() as s:
         patient = s.get(Patient, personas.patient_id)
         assert patient is not None
-        plan = careplans.apply_template_to_patient(s, personas.actor(s, personas.coordinator_id), patient.public_id,
-                                                   "diabetes")
-        return {"plan_id": plan.public_id, "goal_id": plan.goal_links[0].goal.public_id}
+        cora = personas.actor(s, personas.coordinator_id)
+        plan = careplans.apply_template_to_patient(s, cora, patient.public_id, "diabetes")
+        plan = careplans.add_entry(s, cora, plan.public_id, EntryIn(version=plan.version, kind=EntryKind.barrier,
+                                                                   text="No car"))
+        return {"plan_id": plan.public_id, "goal_id": plan.goal_links[0].goal.public_id,
+                "entry_id": plan.entries[0].public_id}
 
 
 @pytest.mark.parametrize(("method", "path"), patient_scoped_routes())

@@ -19,7 +19,7 @@ from careloop.pathways.definitions import installed, listened_to
 from careloop.pathways.jobs import APPLY_JOB, apply_event
 from careloop.population.jobs import NIGHTLY_SECONDS, REFRESH_JOB, refresh
 from careloop.tasks.jobs import SWEEP_JOB, notify_assignee, sweep_overdue
-from careloop.tasks.service import TASK_ASSIGNED
+from careloop.tasks.service import TASK_ASSIGNED, TASK_COMPLETED
 from careloop.worker import schedules
 from careloop.worker.maintenance import purge_finished, refresh_statistics
 from careloop.worker.registry import Registry
@@ -56,6 +56,8 @@ def build_registry() -> Registry:
     registry.every(careplan_jobs.NIGHTLY_SECONDS, careplan_jobs.NIGHTLY_EVALUATE_JOB)
     registry.job(careplan_jobs.REVIEW_JOB, careplan_jobs.reviews_due)
     registry.every(careplan_jobs.REVIEW_SECONDS, careplan_jobs.REVIEW_JOB)
+    registry.job(careplan_jobs.REVIEW_DONE_JOB, careplan_jobs.review_task_completed)
+    registry.subscribe(TASK_COMPLETED, careplan_jobs.REVIEW_DONE_JOB)
     return registry
 
 

@@ -113,3 +113,50 @@ def test_due_review_makes_one_task_for_the_owner_and_completing_it_moves_the_dat
     assert done.json()["next_review_date"] == (utcnow().date() + timedelta(days=90)).isoformat()
     with db.unit_of_work() as s:
         assert s.scalars(select(Task.status).where(Task.type == "care-plan-review")).one() is TaskStatus.completed
+
+
+def test_completing_the_review_task_from_the_worklist_moves_the_review_date_once(
+        client: TestClient, personas: Personas, bearer_for: BearerFor) -> None:
+    cora = bearer_for(personas.coordinator_id)
+    plan = apply(client, cora, personas.patient_id)
+    with db.unit_of_work() as s:
+        s.execute(update(CarePlan).values(next_review_date=utcnow().date(), review_interval_days=60))
+    from careloop.careplans import jobs
+
+    with db.unit_of_work() as s:
+        jobs.reviews_due(s, {})
+    task = next(t for t in client.get("/api/v1/worklist", headers=cora).json()["items"]
+                if t["type"] == "care-plan-review")
+    done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"version": task["version"]}, headers=cora)
+    assert done.status_code == 200, done.text
+    before = client.get(f"/api/v1/care-plans/{plan['id']}", headers=cora).json()
+    assert before["next_review_date"] == utcnow().date().isoformat()  # not yet: the worker follows the event
+    run_worker()
+    after = client.get(f"/api/v1/care-plans/{plan['id']}", headers=cora).json()
+    assert after["next_review_date"] == (utcnow().date() + timedelta(days=60)).isoformat()
+    assert after["version"] == before["version"] + 1 and not after["review_due"]
+    revisions = client.get(f"/api/v1/care-plans/{plan['id']}/revisions", headers=cora).json()
+    assert "Reviewed the plan" in revisions[0]["summary"] and "completed by Cora" in revisions[0]["summary"]
+    with db.unit_of_work() as s:  # the same event handled again (a relay that ran twice) changes nothing
+        jobs.review_task_completed(s, {"task_id": s.scalars(select(Task.id).where(
+            Task.type == "care-plan-review")).one(), "type": "care-plan-review", "by": "Cora"})
+    assert client.get(f"/api/v1/care-plans/{plan['id']}", headers=cora).json()["version"] == after["version"]
+
+
+def test_recording_the_review_on_the_plan_is_not_counted_twice_by_the_task_event(
+        client: TestClient, personas: Personas, bearer_for: BearerFor) -> None:
+    cora = bearer_for(personas.coordinator_id)
+    plan = apply(client, cora, personas.patient_id)
+    with db.unit_of_work() as s:
+        s.execute(update(CarePlan).values(next_review_date=utcnow().date()))
+    from careloop.careplans import jobs
+
+    with db.unit_of_work() as s:
+        jobs.reviews_due(s, {})
+    current = client.get(f"/api/v1/care-plans/{plan['id']}", headers=cora).json()
+    done = client.post(f"/api/v1/care-plans/{plan['id']}/review", json={"version": current["version"]}, headers=cora)
+    assert done.status_code == 200, done.text
+    run_worker()  # task.completed was emitted by the plan's own review: its subscriber finds nothing to do
+    after = client.get(f"/api/v1/care-plans/{plan['id']}", headers=cora).json()
+    assert after["version"] == done.json()["version"]
+    assert after["next_review_date"] == (utcnow().date() + timedelta(days=90)).isoformat()

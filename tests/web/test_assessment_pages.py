@@ -111,3 +111,29 @@ def test_the_csrf_token_is_required(personas: Personas, browser: Callable[[str],
     assert refused.status_code == 403
     with db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(AssessmentResponse)) == 0
+
+
+def test_mark_a_response_entered_in_error_from_the_result_page(personas: Personas,
+                                                              browser: Callable[[str], Browser]) -> None:
+    cora, patient = browser("cora"), patient_uuid(personas.patient_id)
+    url = start_phq9(cora, patient)
+    done = cora.post(url, {"version": "1", "action": "complete", **answers([2, 2, 2, 2, 1, 1, 0, 0, 0])})
+    assert "Mark entered in error" in done.text and 'for="void-reason"' in done.text
+    version = re.search(r'action="/assessments/[^"]+/entered-in-error">\s*<input type="hidden" name="csrf_token" '
+                        r'value="[^"]*"><input type="hidden" name="version" value="(\d+)"', done.text)
+    assert version is not None
+    no_reason = cora.post(f"{url}/entered-in-error", {"version": version.group(1), "reason": " "})
+    assert no_reason.status_code == 422 and "Say why the response is in error" in no_reason.text
+    stale = cora.post(f"{url}/entered-in-error", {"version": str(int(version.group(1)) - 1), "reason": "wrong chart"})
+    assert stale.status_code == 409
+    with db.unit_of_work() as s:
+        assert s.scalars(select(AssessmentResponse.status)).one().value == "completed"
+    voided = cora.post(f"{url}/entered-in-error", {"version": version.group(1), "reason": "filled for the wrong chart"})
+    assert "Marked entered in error" in voided.text and "(filled for the wrong chart)" in voided.text
+    assert "Mark entered in error</button>" not in voided.text  # nothing more to void
+    with db.unit_of_work() as s:
+        assert s.scalars(select(AssessmentResponse.status)).one().value == "entered-in-error"
+        assert {o.value for o in s.scalars(select(Observation.status))} == {"entered-in-error"}
+        current = s.scalars(select(AssessmentResponse.version)).one()
+    again = cora.post(f"{url}/entered-in-error", {"version": str(current), "reason": "again"})
+    assert again.status_code == 409 and "only a draft or a current completed response" in again.text

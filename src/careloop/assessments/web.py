@@ -1,5 +1,6 @@
 """Assessment pages: choose an instrument for a patient, fill it in on one page (save progress or complete),
-see the result with its findings and accept or dismiss them, and amend a completed response."""
+see the result with its findings and accept or dismiss them, amend a completed response, or mark it entered in
+error."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starlette.datastructures import FormData
 from careloop.assessments import service, views
 from careloop.assessments.library import Instrument, get_instrument, instruments
 from careloop.assessments.schemas import (
+    EnteredInError,
     FindingAccept,
     FindingDismiss,
     ResponseAmend,
@@ -30,7 +32,8 @@ router = APIRouter(include_in_schema=False)
 
 SAVED = {"saved": "Progress saved.", "completed": "Assessment completed and scored.",
          "accepted": "Health concern recorded.", "dismissed": "Finding dismissed.",
-         "amended": "Amendment saved; the earlier response is kept as amended."}
+         "amended": "Amendment saved; the earlier response is kept as amended.",
+         "voided": "Marked entered in error: kept, no longer counted."}
 
 
 @router.get("/patients/{patient_id}/assessments/new")
@@ -127,6 +130,18 @@ def dismiss(response_id: str, finding_id: str, web: WebDep, form: FormDep) -> Re
                     lambda: service.dismiss_finding(web.session, web.actor, rid, fid, FindingDismiss(reason=reason)))
 
 
+@router.post("/assessments/{response_id}/entered-in-error", response_model=None)
+def entered_in_error(response_id: str, web: WebDep, form: FormDep) -> Response:
+    rid = public_id(response_id)
+    reason = str(form.get("reason") or "").strip()
+    if not reason or len(reason) > 500:
+        view = service.get_response(web.session, web.actor, rid)  # the access check before any message
+        return _result_page(web, view, error="Say why the response is in error (at most 500 characters).",
+                            status_code=422, void_reason=reason)
+    body = EnteredInError(version=_version(form), reason=reason)
+    return _decided(web, rid, "voided", lambda: service.mark_entered_in_error(web.session, web.actor, rid, body))
+
+
 # ---- helpers ---------------------------------------------------------------------------------------------
 
 def _decided(web: Web, rid: UUID, saved: str, run: Callable[[], Any]) -> Response:
@@ -187,7 +202,7 @@ def _form_page(web: Web, view: service.ResponseView, answers: dict[str, list[str
 
 
 def _result_page(web: Web, view: service.ResponseView, *, notice: str | None = None, error: str | None = None,
-                 status_code: int = 200) -> HTMLResponse:
+                 status_code: int = 200, void_reason: str = "") -> HTMLResponse:
     response = view.response
     context: dict[str, Any] = {
         "title": f"{view.instrument.title}: {response.patient.display_name}", "patient": response.patient,
@@ -195,5 +210,7 @@ def _result_page(web: Web, view: service.ResponseView, *, notice: str | None = N
         "scores": views.score_lines(view), "findings": views.finding_lines(view),
         "answers": views.questions(view.instrument, response.answers, {}),
         "can_amend": response.status is ResponseStatus.completed,
+        # A current completed response may be voided (the service also takes a draft, which has its own page).
+        "can_void": response.status is ResponseStatus.completed, "void_reason": void_reason,
     }
     return web.page("assessments/result.html", context, section="patients", status_code=status_code)

@@ -27,6 +27,7 @@ from careloop.careplans.schemas import (
     RevisionOut,
     TemplateApplyIn,
     TemplateOut,
+    Versioned,
 )
 from careloop.http.deps import ApiActor, DbSession
 from careloop.models import CarePlan
@@ -129,6 +130,14 @@ def add_entry(plan_id: UUID, body: EntryIn, session: DbSession, actor: ApiActor,
               if_match: IfMatch = None) -> PlanOut:
     body.version = _version(body.version, if_match)
     return _out(service.add_entry(session, actor, plan_id, body), response)
+
+
+@router.post("/care-plans/{plan_id}/entries/{entry_id}/resolve", response_model=PlanOut,
+             description="Mark a priority or a barrier resolved (kept on the plan, never deleted).")
+def resolve_entry(plan_id: UUID, entry_id: UUID, body: Versioned, session: DbSession, actor: ApiActor,
+                  response: Response, if_match: IfMatch = None) -> PlanOut:
+    body.version = _version(body.version, if_match)
+    return _out(service.resolve_entry(session, actor, plan_id, entry_id, body), response)
 
 
 @router.post("/care-plans/{plan_id}/decisions", response_model=PlanOut)

@@ -1,5 +1,6 @@
 """Care-plan background work: goals re-evaluated when observations arrive (subscriber of observation.recorded),
-a nightly sweep for what bulk imports wrote without an event, and the review cadence."""
+a nightly sweep for what bulk imports wrote without an event, and the review cadence (due reviews become tasks;
+a review task completed anywhere moves the plan's review date, subscriber of task.completed)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from careloop.worker import queue
 EVALUATE_JOB = "careplans.evaluate_goals"
 NIGHTLY_EVALUATE_JOB = "careplans.evaluate_all"
 REVIEW_JOB = "careplans.reviews_due"
+REVIEW_DONE_JOB = "careplans.review_task_completed"
 NIGHTLY_SECONDS = 24 * 3600
 REVIEW_SECONDS = 3600
 SWEEP_BATCH = 200
@@ -46,3 +48,10 @@ def reviews_due(session: Session, payload: Mapping[str, Any]) -> None:
     done = service.create_due_reviews(session, system_actor("careplans"))
     if done.more:
         queue.enqueue(session, REVIEW_JOB, {})
+
+
+def review_task_completed(session: Session, payload: Mapping[str, Any]) -> None:
+    """task.completed: {"task_id": int, "type": str, "by": str}; a plan's review task moves its review date."""
+    if payload.get("type") == "care-plan-review":
+        service.review_task_completed(session, system_actor("careplans"), int(payload["task_id"]),
+                                      str(payload.get("by") or "someone"))

@@ -121,6 +121,12 @@ def open_tasks(session: Session, plan_id: int, purpose: str) -> Sequence[Task]:
                                   Task.status.in_(OPEN_STATUSES)).order_by(Task.id)).all()
 
 
+def review_activity(session: Session, task_id: int) -> CarePlanActivity | None:
+    """The careloop plan activity behind a review task, if the task is one."""
+    return session.scalars(select(CarePlanActivity).where(CarePlanActivity.task_id == task_id,
+                                                          CarePlanActivity.purpose == "review")).first()
+
+
 def due_for_review(session: Session, today: date, limit: int) -> Sequence[int]:
     """Open careloop plans whose review date has come and that have no open review task."""
     open_review = exists().where(CarePlanActivity.care_plan_id == CarePlan.id, CarePlanActivity.purpose == "review",

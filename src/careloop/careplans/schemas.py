@@ -113,10 +113,20 @@ class InterventionIn(Versioned):
     kind: InterventionKind = InterventionKind.task
     task_type: TaskType = TaskType.other
     title: str = Field(min_length=1, max_length=200)
-    role: CareTeamRole
+    role: CareTeamRole | None = Field(default=None, description="queue the task to whoever holds this role")
+    owner_user_id: UUID | None = Field(default=None, description="or put it on this person's worklist")
     due_in_days: int | None = Field(default=None, ge=0, le=365)
+    due_date: date | None = Field(default=None, description="or due by the end of this local day")
     priority: TaskPriority = TaskPriority.routine
     goal_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _owner_and_due(self) -> InterventionIn:
+        if self.role is None and self.owner_user_id is None:
+            raise ValueError("choose a care-team role or a person to do it")
+        if self.due_in_days is not None and self.due_date is not None:
+            raise ValueError("give due_in_days or due_date, not both")
+        return self
 
 
 class EntryKind(StrEnum):

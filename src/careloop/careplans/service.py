@@ -31,10 +31,11 @@ from careloop.careplans.schemas import (
     ReadingIn,
     ReviewIn,
     TargetIn,
+    Versioned,
 )
 from careloop.careteams import repository as careteam_repo
 from careloop.clock import utcnow
-from careloop.errors import Conflict, InvalidInput
+from careloop.errors import Conflict, InvalidInput, NotFound
 from careloop.models import (
     CarePlan,
     CarePlanActivity,
@@ -57,9 +58,11 @@ from careloop.models import (
     TaskPriority,
     TaskStatus,
 )
+from careloop.models.care_plan import OPEN_PLAN_STATUSES
 from careloop.patients import repository as patients_repo
 from careloop.tasks import service as tasks_service
 from careloop.tasks.schemas import TaskCreate, TaskOwnerIn, TaskType
+from careloop.transitions.clock import end_of_local_day, local_date
 from careloop.users import repository as users_repo
 from careloop.worker import emit
 
@@ -182,9 +185,13 @@ def update_plan(session: Session, actor: Actor, plan_id: UUID, data: PlanUpdate)
 
 def _set_owner(session: Session, plan: CarePlan, owner_id: UUID | None) -> list[str]:
     if owner_id is None:
+        if plan.owner_user_id is None:
+            return []
         plan.owner_user_id = None
         return ["owner"]
     user = users_repo.get_active_or_raise(session, owner_id)
+    if user.id == plan.owner_user_id:
+        return []
     if not careteam_repo.user_reaches_patient(session, user.id, plan.patient_id):
         raise InvalidInput(f"{user.display_name} is not on this patient's care team; add them first.")
     plan.owner_user_id = user.id
@@ -247,8 +254,11 @@ def update_goal(session: Session, actor: Actor, plan_id: UUID, goal_id: UUID, da
 def add_intervention(session: Session, actor: Actor, plan_id: UUID, data: InterventionIn) -> CarePlan:
     plan = _writable(session, actor, plan_id, data.version, action="careplan.intervention.add")
     goal = repo.goal_of_plan(plan, data.goal_id) if data.goal_id else None
+    if data.due_date is not None and data.due_date < local_date(utcnow()):
+        raise InvalidInput("The due date cannot be in the past.")
     _intervention(session, actor, plan, kind=data.kind.value, task_type=data.task_type, title=data.title,
-                  role=data.role, due_days=data.due_in_days, priority=data.priority, goal_id=goal.id if goal else None)
+                  role=data.role, due_days=data.due_in_days, due_on=data.due_date, priority=data.priority,
+                  goal_id=goal.id if goal else None, owner_user=data.owner_user_id)
     return _save(session, plan, actor, f"Added intervention: {data.title}")
 
 
@@ -258,6 +268,19 @@ def add_entry(session: Session, actor: Actor, plan_id: UUID, data: EntryIn) -> C
                               status="active", created_at=utcnow(), created_by_id=actor.user_id))
     what = "what matters to the patient" if data.kind.value == "priority" else "barrier"
     return _save(session, plan, actor, f"Added {what}: {data.text[:200]}")
+
+
+def resolve_entry(session: Session, actor: Actor, plan_id: UUID, entry_id: UUID, data: Versioned) -> CarePlan:
+    """A priority met or a barrier overcome: kept on the plan as resolved, never deleted."""
+    plan = _writable(session, actor, plan_id, data.version, action="careplan.entry.resolve")
+    entry = next((e for e in plan.entries if e.public_id == entry_id), None)
+    if entry is None:
+        raise NotFound(f"No priority or barrier {entry_id} on this plan.")
+    if entry.status == "resolved":
+        raise Conflict("This is already marked resolved.")
+    entry.status = "resolved"
+    what = "what matters to the patient" if entry.kind == "priority" else "barrier"
+    return _save(session, plan, actor, f"Resolved {what}: {entry.text[:200]}")
 
 
 def add_decision(session: Session, actor: Actor, plan_id: UUID, data: DecisionIn) -> CarePlan:
@@ -275,6 +298,9 @@ def add_decision(session: Session, actor: Actor, plan_id: UUID, data: DecisionIn
 def complete_review(session: Session, actor: Actor, plan_id: UUID, data: ReviewIn) -> CarePlan:
     """The plan was reviewed: the open review task is completed and the next review date moves on."""
     plan = _writable(session, actor, plan_id, data.version, action="careplan.review")
+    for activity in plan.activities:
+        if activity.purpose == "review":
+            activity.status = CarePlanActivityStatus.completed  # the task.completed subscriber has nothing to do
     for task in repo.open_tasks(session, plan.id, "review"):
         if task.status in (TaskStatus.requested, TaskStatus.received):
             tasks_service.transition(session, actor, task.public_id, "accept", version=task.version)
@@ -284,9 +310,29 @@ def complete_review(session: Session, actor: Actor, plan_id: UUID, data: ReviewI
         else:
             tasks_service.transition(session, actor, task.public_id, "complete", version=task.version,
                                      note=data.note)
+    return _reviewed(session, actor, plan, f": {data.note}" if data.note else "")
+
+
+def review_task_completed(session: Session, actor: Actor, task_id: int, by: str) -> CarePlan | None:
+    """A plan's review task was completed outside the plan page (the worklist, the API, any channel): the plan
+    was reviewed, exactly as "Record plan review" does. Once per task: the review activity is then completed, and
+    one already completed (recorded on the plan page, or this event relayed twice) is left alone."""
+    activity = repo.review_activity(session, task_id)
+    if activity is None or activity.status is CarePlanActivityStatus.completed:
+        return None
+    plan = repo.by_id(session, activity.care_plan_id)
+    access.require(session, actor, Permission.careplan_write, plan.patient, action="careplan.review",
+                   entity_type="care_plan", entity_id=str(plan.public_id))
+    activity.status = CarePlanActivityStatus.completed
+    if plan.kind is None or plan.status not in OPEN_PLAN_STATUSES:
+        session.flush()
+        return None
+    return _reviewed(session, actor, plan, f": review task completed by {by}")
+
+
+def _reviewed(session: Session, actor: Actor, plan: CarePlan, note: str) -> CarePlan:
     interval = plan.review_interval_days or DEFAULT_REVIEW_DAYS
     plan.next_review_date = today() + timedelta(days=interval)
-    note = f": {data.note}" if data.note else ""
     return _save(session, plan, actor, f"Reviewed the plan; next review {plan.next_review_date.isoformat()}{note}")
 
 
@@ -532,10 +578,12 @@ def _target(t: TargetIn, due: date | None) -> GoalTarget:
 
 
 def _intervention(session: Session, actor: Actor, plan: CarePlan, *, kind: str, task_type: TaskType, title: str,
-                  role: CareTeamRole, due_days: int | None, priority: TaskPriority, goal_id: int | None,
+                  role: CareTeamRole | None, due_days: int | None, priority: TaskPriority, goal_id: int | None,
                   item_key: str | None = None, purpose: str = "intervention", description: str | None = None,
-                  owner_user: UUID | None = None) -> None:
+                  owner_user: UUID | None = None, due_on: date | None = None) -> None:
     due_at = utcnow() + timedelta(days=due_days) if due_days is not None else None
+    if due_on is not None:
+        due_at = end_of_local_day(due_on)
     owner = TaskOwnerIn(user_id=owner_user) if owner_user else TaskOwnerIn(role=role)
     task = tasks_service.create_task(session, actor, plan.patient.public_id, TaskCreate(
         type=task_type, title=title, description=description, priority=priority, due_at=due_at, owner=owner))
@@ -544,6 +592,7 @@ def _intervention(session: Session, actor: Actor, plan: CarePlan, *, kind: str, 
     position = 0 if last is None else last + 1
     session.add(CarePlanActivity(care_plan_id=plan.id, position=position, kind=fhir_kind, display=title,
                                  status=CarePlanActivityStatus.not_started, description=description,
-                                 task_id=task.id, goal_id=goal_id, purpose=purpose, owner_role=role.value,
+                                 task_id=task.id, goal_id=goal_id, purpose=purpose,
+                                 owner_role=role.value if role else None,
                                  item_key=item_key))
 

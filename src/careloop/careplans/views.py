@@ -3,6 +3,7 @@ page and PDF show. Templates render; they do not decide."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,7 +20,8 @@ from careloop.careplans.schemas import (
     Ref,
     TargetOut,
 )
-from careloop.models import CarePlan, Condition, Goal, GoalTarget
+from careloop.models import CarePlan, CareTeamMember, CareTeamRole, Condition, Goal, GoalTarget
+from careloop.web.formatting import label as label_of
 
 MEASURES = {  # LOINC -> (clinical label, words for a lay reader)
     "8480-6": ("Systolic blood pressure", "the top number of your blood pressure"),
@@ -30,6 +32,9 @@ MEASURES = {  # LOINC -> (clinical label, words for a lay reader)
     "2339-0": ("Glucose", "your blood sugar"),
     "59408-5": ("Oxygen saturation", "your oxygen level"),
 }
+# The unit a target on each measure is written in (what the templates and the readings use).
+MEASURE_UNITS = {"8480-6": "mm[Hg]", "8462-4": "mm[Hg]", "4548-4": "%", "29463-7": "kg", "44261-6": "{score}",
+                 "2339-0": "mg/dL", "59408-5": "%"}
 UNITS = {"%": "%", "kg": " kg", "mm[Hg]": "", "{score}": "", "mg/dL": " mg/dL"}
 LAY_ACHIEVEMENT = {
     "achieved": "You have reached this goal.", "improving": "Getting better.",
@@ -82,6 +87,24 @@ def plan_out(plan: CarePlan, today: date) -> PlanOut:
         decisions=[DecisionOut(id=d.public_id, topic=d.topic, options=d.options, choice=d.choice,
                                decided_on=d.decided_on, present=d.present) for d in plan.decisions],
         updated_at=plan.updated_at)
+
+
+def measure_choices() -> list[tuple[str, str]]:
+    """The measures goal achievement knows, for a goal's target: (LOINC, 'Hemoglobin A1c (4548-4)')."""
+    return [(code, f"{names[0]} ({code})") for code, names in MEASURES.items()]
+
+
+def people_choices(members: Sequence[CareTeamMember]) -> list[tuple[str, str]]:
+    """Staff with an account on the care team, once each: who may own the plan or do an intervention."""
+    people = {str(m.user.public_id): f"{m.user.display_name} ({label_of(m.role)})" for m in members if m.user}
+    return list(people.items())
+
+
+def assignee_choices(members: Sequence[CareTeamMember]) -> tuple[tuple[str, list[tuple[str, str]]], ...]:
+    """An intervention goes to a care-team role (whoever holds it) or to a person: grouped form values."""
+    roles = [(f"role:{r.value}", f"Anyone who is {label_of(r)}") for r in CareTeamRole if r is not CareTeamRole.other]
+    people = [(f"user:{value}", text) for value, text in people_choices(members)]
+    return (("Roles", roles), ("People", people)) if people else (("Roles", roles),)
 
 
 def snapshot(out: PlanOut) -> dict[str, Any]:

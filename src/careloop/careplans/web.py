@@ -13,15 +13,47 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from careloop.careplans import export_pdf, service, templates, views
-from careloop.careplans.schemas import AddressIn, EntryIn, GoalUpdate, ReadingIn, ReviewIn
-from careloop.models import CarePlan, GoalLifecycleStatus
+from careloop.careplans.schemas import (
+    AddressIn,
+    DecisionIn,
+    EntryIn,
+    GoalIn,
+    GoalUpdate,
+    InterventionIn,
+    InterventionKind,
+    PlanUpdate,
+    ReadingIn,
+    ReviewIn,
+    Versioned,
+)
+from careloop.careteams import service as careteams
+from careloop.clock import utcnow
+from careloop.models import CarePlan, GoalLifecycleStatus, TaskPriority
+from careloop.tasks.schemas import TaskType
+from careloop.transitions.clock import local_date
 from careloop.web import forms
 from careloop.web.context import FormDep, Web, WebDep, public_id, redirect
+from careloop.web.formatting import label
 
 router = APIRouter(include_in_schema=False)
 SAVED = {"goal": "Goal saved.", "reading": "Reading recorded.", "concern": "Concern added.", "entry": "Added.",
-         "review": "Review recorded.", "template": "Template applied."}
+         "review": "Review recorded.", "template": "Template applied.", "new-goal": "Goal added.",
+         "details": "Plan details saved.", "intervention": "Intervention added.", "resolved": "Marked resolved.",
+         "decision": "Shared decision recorded."}
 GOAL_STATUSES = tuple((s.value, s.value.replace("-", " ").capitalize()) for s in GoalLifecycleStatus)
+GOAL_PRIORITIES = (("high-priority", "High"), ("medium-priority", "Medium"), ("low-priority", "Low"))
+COMPARATORS = (("<", "below (<)"), ("<=", "at or below (≤)"), (">", "above (>)"), (">=", "at or above (≥)"))
+INTERVENTION_KINDS = (("task", "Task"), ("education", "Education"), ("referral", "Referral (placeholder)"))
+TASK_TYPES = tuple((t.value, label(t)) for t in TaskType if t not in (TaskType.care_plan_review, TaskType.safety))
+TASK_PRIORITIES = tuple((p.value, label(p)) for p in TaskPriority)
+# The fields of each form on the plan page, as posted (values kept when the form comes back with a message).
+FORM_FIELDS = {
+    "goal": ("description", "concern_id", "measure", "comparator", "target_value", "start_date", "target_date",
+             "priority"),
+    "details": ("what_matters", "owner"),
+    "intervention": ("kind", "title", "task_type", "owner", "due_date", "priority", "goal_id"),
+    "decision": ("topic", "options", "choice", "decided_on", "present"),
+}
 
 
 def _templates() -> list[tuple[str, str]]:
@@ -55,16 +87,37 @@ def plan_page(plan_id: str, web: WebDep, saved: str = "") -> HTMLResponse:
 
 
 def _page(web: Web, plan_id: UUID, *, notice: str | None = None, error: str | None = None,
-          status_code: int = 200) -> HTMLResponse:
+          status_code: int = 200, states: dict[str, forms.FormState] | None = None) -> HTMLResponse:
     plan = service.get_plan(web.session, web.actor, plan_id)
     out = views.plan_out(plan, service.today())
+    members = careteams.list_members(web.session, web.actor, plan.patient.public_id)
+    unaddressed = service.concerns(web.session, web.actor, plan)
     context: dict[str, Any] = {
         "title": f"Care plan: {out.patient.name}", "plan": out, "patient_id": plan.patient.public_id,
-        "concerns": service.concerns(web.session, web.actor, plan), "notice": notice, "error": error,
+        "concerns": unaddressed, "notice": notice, "error": error,
         "goal_statuses": GOAL_STATUSES, "templates": _templates(), "target_text": views.target_text,
         "plain_goal": views.plain_goal, "editable": plan.kind is not None,
+        "f": {**_blank_forms(out), **(states or {})}, "measures": views.measure_choices(),
+        "comparators": COMPARATORS, "goal_priorities": GOAL_PRIORITIES, "kinds": INTERVENTION_KINDS,
+        "task_types": TASK_TYPES, "task_priorities": TASK_PRIORITIES, "people": views.people_choices(members),
+        "assignees": views.assignee_choices(members),
+        "addressable": [(str(c.id), c.display) for c in out.addresses] + [
+            (str(c.public_id), c.display) for c in unaddressed],
+        "plan_goals": [(str(g.id), g.description) for g in out.goals],
     }
     return web.page("careplans/plan.html", context, section="patients", status_code=status_code)
+
+
+def _blank_forms(out: Any) -> dict[str, forms.FormState]:
+    """What each form shows before anyone types: today's dates, the usual priorities, the plan's details."""
+    today = local_date(utcnow()).isoformat()
+    return {
+        "goal": forms.FormState(values={"priority": "medium-priority", "comparator": "<", "start_date": today}),
+        "details": forms.FormState(values={"what_matters": out.what_matters or "",
+                                           "owner": str(out.owner.id) if out.owner else ""}),
+        "intervention": forms.FormState(values={"kind": "task", "task_type": "other", "priority": "routine"}),
+        "decision": forms.FormState(values={"decided_on": today}),
+    }
 
 
 def _parse(model: type[BaseModel], data: dict[str, Any]) -> tuple[Any, str | None]:
@@ -85,6 +138,31 @@ def _change(web: Web, plan_id: str, saved: str, model: type[BaseModel], data: di
     if result.error:
         return _page(web, pid, error=result.error, status_code=result.status_code)
     return redirect(f"/care-plans/{pid}?saved={saved}")
+
+
+def _form_change(web: Web, plan_id: str, name: str, saved: str, state: forms.FormState, model: type[BaseModel],
+                 data: dict[str, Any], run: Callable[[UUID, Any], CarePlan],
+                 fields: dict[str, str] | None = None) -> Response:
+    """A plan form with a message per field: bad input or a refusal (a stale version) comes back on the form
+    with what was typed, and nothing is changed (the use case runs in a savepoint)."""
+    pid = public_id(plan_id)
+    body = None
+    try:
+        body = model.model_validate({k: v for k, v in data.items() if v != "" and v != []})
+    except ValidationError as exc:
+        for key, message in forms.validation_errors(exc, fields).items():
+            state.errors.setdefault(key, message)
+    if state.errors or body is None:
+        return _page(web, pid, states={name: state}, status_code=422)  # _page checks access first
+    result = forms.attempt(web.session, lambda: run(pid, body))
+    if result.error:
+        state.message = result.error
+        return _page(web, pid, states={name: state}, status_code=result.status_code)
+    return redirect(f"/care-plans/{pid}?saved={saved}#{name}-form")
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _text(form: Any, name: str) -> str:
@@ -122,6 +200,68 @@ def add_entry(plan_id: str, web: WebDep, form: FormDep) -> Response:
     data = {"version": _text(form, "version"), "kind": _text(form, "kind"), "text": _text(form, "text")}
     return _change(web, plan_id, "entry", EntryIn, data,
                    lambda pid, body: service.add_entry(web.session, web.actor, pid, body))
+
+
+@router.post("/care-plans/{plan_id}/goals", response_model=None)
+def add_goal(plan_id: str, web: WebDep, form: FormDep) -> Response:
+    state = forms.read(form, ("version", *FORM_FIELDS["goal"]))
+    measure, value = state.value("measure"), state.value("target_value")
+    if value and not measure:
+        state.errors["measure"] = "Choose the measure this target is for."
+    targets = [{"code": measure, "comparator": state.value("comparator") or None, "value": value or None,
+                "unit": views.MEASURE_UNITS.get(measure)}] if measure else []
+    data = {"version": state.value("version"), "description": state.value("description"),
+            "concern_id": state.value("concern_id"), "priority": state.value("priority"),
+            "start_date": state.value("start_date"), "target_date": state.value("target_date"), "targets": targets}
+    return _form_change(web, plan_id, "goal", "new-goal", state, GoalIn, data,
+                        lambda pid, body: service.add_goal(web.session, web.actor, pid, body),
+                        {"targets": "target_value"})
+
+
+@router.post("/care-plans/{plan_id}/details", response_model=None)
+def edit_details(plan_id: str, web: WebDep, form: FormDep) -> Response:
+    state = forms.read(form, ("version", *FORM_FIELDS["details"]))
+    # Both are always sent: an empty box clears "what matters", no owner chosen leaves the plan without one.
+    data = {"version": state.value("version"), "what_matters": state.value("what_matters") or None,
+            "owner_user_id": state.value("owner") or None}
+    return _form_change(web, plan_id, "details", "details", state, PlanUpdate, data,
+                        lambda pid, body: service.update_plan(web.session, web.actor, pid, body),
+                        {"owner_user_id": "owner"})
+
+
+@router.post("/care-plans/{plan_id}/interventions", response_model=None)
+def add_intervention(plan_id: str, web: WebDep, form: FormDep) -> Response:
+    state = forms.read(form, ("version", *FORM_FIELDS["intervention"]))
+    kind, (who, _, ident) = state.value("kind"), state.value("owner").partition(":")
+    if who not in ("role", "user") or not ident:
+        state.errors["owner"] = "Choose who will do it."
+    data = {"version": state.value("version"), "kind": kind, "title": state.value("title"),
+            # Education and referrals are tasks of their own type; a task takes the type chosen.
+            "task_type": kind if kind in (InterventionKind.education, InterventionKind.referral)
+            else state.value("task_type"),
+            "role": ident if who == "role" else None, "owner_user_id": ident if who == "user" else None,
+            "due_date": state.value("due_date"), "priority": state.value("priority"),
+            "goal_id": state.value("goal_id")}
+    return _form_change(web, plan_id, "intervention", "intervention", state, InterventionIn, data,
+                        lambda pid, body: service.add_intervention(web.session, web.actor, pid, body),
+                        {"role": "owner", "owner_user_id": "owner"})
+
+
+@router.post("/care-plans/{plan_id}/entries/{entry_id}/resolve", response_model=None)
+def resolve_entry(plan_id: str, entry_id: str, web: WebDep, form: FormDep) -> Response:
+    eid = public_id(entry_id)
+    return _change(web, plan_id, "resolved", Versioned, {"version": _text(form, "version")},
+                   lambda pid, body: service.resolve_entry(web.session, web.actor, pid, eid, body))
+
+
+@router.post("/care-plans/{plan_id}/decisions", response_model=None)
+def add_decision(plan_id: str, web: WebDep, form: FormDep) -> Response:
+    state = forms.read(form, ("version", *FORM_FIELDS["decision"]))
+    data = {"version": state.value("version"), "topic": state.value("topic"),
+            "options": _lines(state.value("options")), "choice": state.value("choice"),
+            "decided_on": state.value("decided_on"), "present": _lines(state.value("present"))}
+    return _form_change(web, plan_id, "decision", "decision", state, DecisionIn, data,
+                        lambda pid, body: service.add_decision(web.session, web.actor, pid, body))
 
 
 @router.post("/care-plans/{plan_id}/review", response_model=None)

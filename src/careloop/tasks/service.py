@@ -24,6 +24,7 @@ from careloop.users import repository as users_repo
 from careloop.worker import emit
 
 TASK_ASSIGNED = "task.assigned"
+TASK_COMPLETED = "task.completed"
 
 
 def create_task(session: Session, actor: Actor, patient_id: UUID, data: TaskCreate) -> Task:
@@ -140,6 +141,8 @@ def transition(session: Session, actor: Actor, task_id: UUID, action_name: str, 
     task.status_reason = note if action.needs_reason else task.status_reason
     if task.status is TaskStatus.completed:
         task.completed_at = utcnow()
+        # Work that hangs on a task (a care plan's review) follows it through the outbox, whoever completed it.
+        emit(session, TASK_COMPLETED, {"task_id": task.id, "type": str(task.type), "by": actor.display_name})
     return _save(session, task, actor, action.name, before, task.status, note)
 
 

@@ -9,6 +9,7 @@ What differs from a file import, and why:
 - Content equal to an older version is the client's intent (putting back what was there), so it becomes a
   new version; an import treats it as a replay of old files (`Applier._keep_stale_replays`).
 - Nothing arrives later to resolve what is missing: the batch is final.
+- Observations written are announced (`observation.recorded`), as the plan page and assessments do.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from careloop.access import Actor
@@ -30,9 +32,11 @@ from careloop.integrations.fhir.references import Key
 from careloop.integrations.fhir.store import Writer
 from careloop.integrations.fhir.summary import ImportSummary
 from careloop.integrations.fhir.targets import SELECT, Target, Targets
-from careloop.models import FhirImportRun
+from careloop.models import FhirImportRun, Observation
+from careloop.worker import emit
 
 API_SOURCE = "fhir-api"  # the source of resources created through the API
+OBSERVATION_RECORDED = "observation.recorded"  # the contract with care plans (goal achievement follows the data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +113,29 @@ def ingest(session: Session, actor: Actor, incoming: list[Incoming], *,
             _ApiApplier(session, writer, targets, source=source, run_id=run_id, actor=actor,
                         summary=summary).apply(batch, final=True)
             targets.keep_batch()
-        return [_written(p) for p in prepared]
+        written = [_written(p) for p in prepared]
     finally:
         writer.close()
+    _announce_observations(session, written)
+    return written
+
+
+def _announce_observations(session: Session, written: list[Written]) -> None:
+    """Observations written through the API are announced as every other writer of observations does
+    (observation.recorded, one event per patient, in this transaction), so a care plan's goals follow them at once.
+    The file import does not come through here: its hot path stays free of per-resource events (care plans catch
+    up nightly)."""
+    resource_ids = sorted({w.resource_id for w in written if w.resource_type == "Observation" and w.changed})
+    if not resource_ids:
+        return
+    rows = session.execute(select(Observation.patient_id, Observation.id, Observation.code)
+                           .where(Observation.fhir_resource_id.in_(resource_ids)).order_by(Observation.id)).all()
+    by_patient: dict[int, list[tuple[int, str]]] = {}
+    for patient_id, observation_id, code in rows:
+        by_patient.setdefault(patient_id, []).append((observation_id, code))
+    for patient_id, found in by_patient.items():
+        emit(session, OBSERVATION_RECORDED, {"patient_id": patient_id, "observation_ids": [i for i, _ in found],
+                                             "codes": sorted({code for _, code in found})})
 
 
 def _prepared(item: Incoming, urls: dict[str, tuple[str, str]], context: Context, notes: Notes,
