@@ -14,6 +14,7 @@ from careloop.app import create_app
 from careloop.careteams import repository as careteam_repo
 from careloop.models import Patient, User
 from tests.assessments.helpers import assessment_ids
+from tests.careplans.helpers import care_plan_ids
 from tests.conftest import BearerFor
 from tests.factories import Personas, make_task
 
@@ -92,20 +93,6 @@ def transition_ids(personas: Personas) -> dict[str, object]:
                 "discrepancy_id": found.public_id, "code": "discharge-summary"}
 
 
-def care_plan_ids(personas: Personas) -> dict[str, object]:
-    """A diabetes plan on the patient, for the care-plan routes (and its HbA1c goal)."""
-    from careloop.careplans import service as careplans
-    from careloop.careplans.schemas import EntryIn, EntryKind
-
-    with db.unit_of_work() as s:
-        patient = s.get(Patient, personas.patient_id)
-        assert patient is not None
-        cora = personas.actor(s, personas.coordinator_id)
-        plan = careplans.apply_template_to_patient(s, cora, patient.public_id, "diabetes")
-        plan = careplans.add_entry(s, cora, plan.public_id, EntryIn(version=plan.version, kind=EntryKind.barrier,
-                                                                   text="No car"))
-        return {"plan_id": plan.public_id, "goal_id": plan.goal_links[0].goal.public_id,
-                "entry_id": plan.entries[0].public_id}
 
 
 @pytest.mark.parametrize(("method", "path"), patient_scoped_routes())

@@ -8,8 +8,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from careloop import db
+from careloop.careplans import service as careplans
+from careloop.careplans.schemas import EntryIn, EntryKind
 from careloop.clock import utcnow
 from careloop.models import Condition, Observation, Patient
+from tests.factories import Personas
 
 
 def add_concerns(patient_id: int) -> dict[str, str]:
@@ -49,3 +52,16 @@ def apply(client: TestClient, headers: dict[str, str], patient_id: int, template
                            json={"template_id": template}, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def care_plan_ids(personas: Personas) -> dict[str, object]:
+    """A diabetes plan on the patient, with a barrier, for the route walks (plan, HbA1c goal and entry ids)."""
+    with db.unit_of_work() as s:
+        patient = s.get(Patient, personas.patient_id)
+        assert patient is not None
+        cora = personas.actor(s, personas.coordinator_id)
+        plan = careplans.apply_template_to_patient(s, cora, patient.public_id, "diabetes")
+        plan = careplans.add_entry(s, cora, plan.public_id, EntryIn(version=plan.version, kind=EntryKind.barrier,
+                                                                   text="No car"))
+        return {"plan_id": plan.public_id, "goal_id": plan.goal_links[0].goal.public_id,
+                "entry_id": plan.entries[0].public_id}

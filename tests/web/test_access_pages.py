@@ -14,6 +14,7 @@ from careloop.app import WEB_ROUTERS
 from careloop.models import Patient, User
 from careloop.users import repository
 from tests.assessments.helpers import assessment_ids
+from tests.careplans.helpers import care_plan_ids
 from tests.factories import Personas, make_task
 from tests.web.conftest import Browser, member_ids, public_ids
 
@@ -54,19 +55,6 @@ def test_patient_scoped_page_refuses_outsiders(personas: Personas, browser: Call
     assert "Rivera" not in response.text and "Ana" not in response.text
 
 
-def care_plan_ids(personas: Personas) -> dict[str, object]:
-    from careloop.careplans import service as careplans
-    from careloop.careplans.schemas import EntryIn, EntryKind
-
-    with db.unit_of_work() as s:
-        patient = s.get(Patient, personas.patient_id)
-        assert patient is not None
-        cora = personas.actor(s, personas.coordinator_id)
-        plan = careplans.apply_template_to_patient(s, cora, patient.public_id, "diabetes")
-        plan = careplans.add_entry(s, cora, plan.public_id, EntryIn(version=plan.version, kind=EntryKind.barrier,
-                                                                   text="No car"))
-        return {"plan_id": plan.public_id, "goal_id": plan.goal_links[0].goal.public_id,
-                "entry_id": plan.entries[0].public_id}
 
 
 def test_outsider_panel_and_worklist_do_not_show_the_patient(personas: Personas,

@@ -29,20 +29,13 @@ from careloop.careplans.schemas import (
     TemplateOut,
     Versioned,
 )
-from careloop.http.deps import ApiActor, DbSession
+from careloop.http.deps import ApiActor, DbSession, expected_version
 from careloop.models import CarePlan
 
 router = APIRouter(tags=["care plans"])
 IfMatch = Annotated[str | None, Header()]
 
 
-def _version(body_version: int, if_match: str | None) -> int:
-    """An If-Match header (W/"3" or "3") wins over the body's version."""
-    if if_match:
-        digits = if_match.removeprefix("W/").strip('"')
-        if digits.isdigit():
-            return int(digits)
-    return body_version
 
 
 def _out(plan: CarePlan, response: Response) -> PlanOut:
@@ -84,28 +77,28 @@ def read_plan(plan_id: UUID, session: DbSession, actor: ApiActor, response: Resp
 @router.patch("/care-plans/{plan_id}", response_model=PlanOut)
 def update_plan(plan_id: UUID, body: PlanUpdate, session: DbSession, actor: ApiActor, response: Response,
                 if_match: IfMatch = None) -> PlanOut:
-    body.version = _version(body.version, if_match)
+    body.version = expected_version(body.version, if_match)
     return _out(service.update_plan(session, actor, plan_id, body), response)
 
 
 @router.post("/care-plans/{plan_id}/addresses", response_model=PlanOut)
 def add_concern(plan_id: UUID, body: AddressIn, session: DbSession, actor: ApiActor, response: Response,
                 if_match: IfMatch = None) -> PlanOut:
-    body.version = _version(body.version, if_match)
+    body.version = expected_version(body.version, if_match)
     return _out(service.address(session, actor, plan_id, body), response)
 
 
 @router.post("/care-plans/{plan_id}/goals", response_model=PlanOut)
 def add_goal(plan_id: UUID, body: GoalIn, session: DbSession, actor: ApiActor, response: Response,
              if_match: IfMatch = None) -> PlanOut:
-    body.version = _version(body.version, if_match)
+    body.version = expected_version(body.version, if_match)
     return _out(service.add_goal(session, actor, plan_id, body), response)
 
 
 @router.patch("/care-plans/{plan_id}/goals/{goal_id}", response_model=PlanOut)
 def update_goal(plan_id: UUID, goal_id: UUID, body: GoalUpdate, session: DbSession, actor: ApiActor,
                 response: Response, if_match: IfMatch = None) -> PlanOut:
-    body.version = _version(body.version, if_match)
+    body.version = expected_version(body.version, if_match)
     return _out(service.update_goal(session, actor, plan_id, goal_id, body), response)
 
 
@@ -120,7 +113,7 @@ def record_reading(plan_id: UUID, goal_id: UUID, body: ReadingIn, session: DbSes
 @router.post("/care-plans/{plan_id}/interventions", response_model=PlanOut)
 def add_intervention(plan_id: UUID, body: InterventionIn, session: DbSession, actor: ApiActor, response: Response,
                      if_match: IfMatch = None) -> PlanOut:
-    body.version = _version(body.version, if_match)
+    body.version = expected_version(body.version, if_match)
     return _out(service.add_intervention(session, actor, plan_id, body), response)
 
 
@@ -128,7 +121,7 @@ def add_intervention(plan_id: UUID, body: InterventionIn, session: DbSession, ac
              description="What matters to the patient (kind 'priority') or a barrier.")
 def add_entry(plan_id: UUID, body: EntryIn, session: DbSession, actor: ApiActor, response: Response,
               if_match: IfMatch = None) -> PlanOut:
-    body.version = _version(body.version, if_match)
+    body.version = expected_version(body.version, if_match)
     return _out(service.add_entry(session, actor, plan_id, body), response)
 
 
@@ -136,28 +129,28 @@ def add_entry(plan_id: UUID, body: EntryIn, session: DbSession, actor: ApiActor,
              description="Mark a priority or a barrier resolved (kept on the plan, never deleted).")
 def resolve_entry(plan_id: UUID, entry_id: UUID, body: Versioned, session: DbSession, actor: ApiActor,
                   response: Response, if_match: IfMatch = None) -> PlanOut:
-    body.version = _version(body.version, if_match)
+    body.version = expected_version(body.version, if_match)
     return _out(service.resolve_entry(session, actor, plan_id, entry_id, body), response)
 
 
 @router.post("/care-plans/{plan_id}/decisions", response_model=PlanOut)
 def add_decision(plan_id: UUID, body: DecisionIn, session: DbSession, actor: ApiActor, response: Response,
                  if_match: IfMatch = None) -> PlanOut:
-    body.version = _version(body.version, if_match)
+    body.version = expected_version(body.version, if_match)
     return _out(service.add_decision(session, actor, plan_id, body), response)
 
 
 @router.post("/care-plans/{plan_id}/templates", response_model=PlanOut)
 def apply_template(plan_id: UUID, body: TemplateApplyIn, session: DbSession, actor: ApiActor, response: Response,
                    if_match: IfMatch = None) -> PlanOut:
-    version = _version(body.version, if_match)
+    version = expected_version(body.version, if_match)
     return _out(service.apply_template(session, actor, plan_id, version, body.template_id), response)
 
 
 @router.post("/care-plans/{plan_id}/review", response_model=PlanOut)
 def complete_review(plan_id: UUID, body: ReviewIn, session: DbSession, actor: ApiActor, response: Response,
                     if_match: IfMatch = None) -> PlanOut:
-    body.version = _version(body.version, if_match)
+    body.version = expected_version(body.version, if_match)
     return _out(service.complete_review(session, actor, plan_id, body), response)
 
 

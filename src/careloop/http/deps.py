@@ -82,3 +82,13 @@ def api_actor(request: Request, session: DbSession) -> Actor:
 
 
 ApiActor = Annotated[Actor, Depends(api_actor)]
+
+
+def expected_version(body_version: int, if_match: str | None) -> int:
+    """The version a client last read, for optimistic locking: an If-Match header (W/"3" or "3") wins over
+    the body's version field."""
+    if if_match:
+        digits = if_match.removeprefix("W/").strip('"')
+        if digits.isdigit():
+            return int(digits)
+    return body_version

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, status
 
 from careloop.clock import utcnow
-from careloop.http.deps import ApiActor, DbSession
+from careloop.http.deps import ApiActor, DbSession, expected_version
 from careloop.models import Task, TaskStatus
 from careloop.tasks import service
 from careloop.tasks.schemas import (
@@ -84,32 +84,25 @@ def task_history(task_id: UUID, session: DbSession, actor: ApiActor) -> list[Tas
                          from_status=e.from_status, to_status=e.to_status, note=e.note) for e in events]
 
 
-def _version(body_version: int, if_match: str | None) -> int:
-    """An If-Match header (W/"3" or "3") wins over the body's version."""
-    if if_match:
-        digits = if_match.removeprefix("W/").strip('"')
-        if digits.isdigit():
-            return int(digits)
-    return body_version
 
 
 @router.patch("/tasks/{task_id}", response_model=TaskOut)
 def update_task(task_id: UUID, body: TaskUpdate, session: DbSession, actor: ApiActor,
                 if_match: Annotated[str | None, Header()] = None) -> TaskOut:
-    body.version = _version(body.version, if_match)
+    body.version = expected_version(body.version, if_match)
     return task_out(service.update_task(session, actor, task_id, body))
 
 
 @router.post("/tasks/{task_id}/claim", response_model=TaskOut)
 def claim_task(task_id: UUID, body: TaskActionIn, session: DbSession, actor: ApiActor,
                if_match: Annotated[str | None, Header()] = None) -> TaskOut:
-    return task_out(service.claim(session, actor, task_id, _version(body.version, if_match)))
+    return task_out(service.claim(session, actor, task_id, expected_version(body.version, if_match)))
 
 
 @router.post("/tasks/{task_id}/{action}", response_model=TaskOut,
              description="Move the task through its workflow. Actions: " + ", ".join(ACTIONS))
 def act_on_task(task_id: UUID, action: str, body: TaskActionIn, session: DbSession, actor: ApiActor,
                 if_match: Annotated[str | None, Header()] = None) -> TaskOut:
-    task = service.transition(session, actor, task_id, action, version=_version(body.version, if_match),
+    task = service.transition(session, actor, task_id, action, version=expected_version(body.version, if_match),
                               note=body.note)
     return task_out(task)
