@@ -26,13 +26,16 @@ from typing import Any
 
 import duckdb
 
-from bench._common import peak_rss_mb, print_table
+from bench._common import TreeMemory, peak_rss_mb, print_table
 from careloop import db
 from careloop.access import system_actor
-from careloop.population import catalog, engine, snapshot
+from careloop.population import catalog, engine, snapshot, writeback
 from careloop.population.runner import Progress, run_population
 
-CHARLSON = ("ages", "dx", "charlson_categories", "charlson")
+# The scores alone, as the peer computes them (categories and scores), and with our evidence on top (the JSON
+# the patient page explains each score with, which the peer has no equivalent of).
+CHARLSON = ("ages", "dx", "charlson_categories", "charlson_counted", "charlson")
+CHARLSON_WITH_EVIDENCE = (*CHARLSON, "charlson_evidence")
 HCC = ("ages", "dx", "hcc_categories", "hcc")
 
 
@@ -41,10 +44,6 @@ def timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
     wall, cpu = time.perf_counter(), time.process_time()
     result = work()
     return time.perf_counter() - wall, time.process_time() - cpu, result
-
-
-def children_peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def children_cpu() -> float:
@@ -58,13 +57,21 @@ def full_refresh(as_of: date) -> dict[str, float]:
     start = time.perf_counter()
     marks: dict[str, float] = {}
     progress = Progress(advance=lambda label: marks.__setitem__(label, time.perf_counter() - start))
-    wall, cpu, summary = timed(lambda: run_population(system_actor("bench", channel="cli"), as_of=as_of,
-                                                      progress=progress))
+    with TreeMemory() as memory:
+        wall, cpu, summary = timed(lambda: run_population(system_actor("bench", channel="cli"), as_of=as_of,
+                                                          progress=progress))
     return {"wall": wall, "cpu_parent": cpu, "cpu_children": children_cpu() - before,
             "patients": summary.written["population_patient_results"], "gaps": summary.written["population_gaps"],
-            "peak_parent_mb": peak_rss_mb(), "peak_child_mb": children_peak_mb(),
+            "peak_parent_mb": peak_rss_mb(), "peak_tree_mb": memory.peak_mb,
             "snapshot_s": marks["snapshot read"], "computed_s": marks[summary_last_definition()],
-            "visible_s": marks["written back"], "purged_s": marks["older runs removed"]}
+            "visible_s": marks["written back"], "cleanup_s": cleanup(summary.run_id)}
+
+
+def cleanup(run_id: int) -> float:
+    """The worker's job after a run (population.remove_superseded): the older runs' rows deleted, timed alone."""
+    started = time.perf_counter()
+    writeback.remove_superseded(db.engine().url.render_as_string(hide_password=False), run_id)
+    return time.perf_counter() - started
 
 
 def summary_last_definition() -> str:
@@ -123,13 +130,15 @@ def main() -> None:
         refresh = full_refresh(args.as_of)
         print(f"full refresh: {refresh['patients']:,} patients, {refresh['gaps']:,} gaps in {refresh['wall']:.1f} s "
               f"wall ({refresh['cpu_parent']:.1f} s CPU here, {refresh['cpu_children']:.1f} s in the ADBC children); "
-              f"peak RSS {refresh['peak_parent_mb']:.0f} MB here, {refresh['peak_child_mb']:.0f} MB in the ADBC child")
+              f"peak RSS {refresh['peak_parent_mb']:.0f} MB here, "
+              f"{refresh['peak_tree_mb']:.0f} MB with the ADBC children (sampled, all at once)")
         print(f"  snapshot read at {refresh['snapshot_s']:.1f} s, definitions run at {refresh['computed_s']:.1f} s, "
-              f"results written and visible at {refresh['visible_s']:.1f} s, older runs removed at "
-              f"{refresh['purged_s']:.1f} s; load average {os.getloadavg()[0]:.1f}")
+              f"results written and visible at {refresh['visible_s']:.1f} s; load average {os.getloadavg()[0]:.1f}")
+        print(f"  then the worker's clean-up job (older runs' rows deleted) took {refresh['cleanup_s']:.1f} s")
 
     con = snapshot_for_scores(args.database_url, args.as_of)
     charlson_wall, charlson_cpu = ours(con, CHARLSON)
+    evidence_wall, evidence_cpu = ours(con, CHARLSON_WITH_EVIDENCE)
     hcc_wall, hcc_cpu = ours(con, HCC)
     comorbidipy_wall, comorbidipy_cpu, charlson_n = comorbidipy_time(con)
     hccpy_wall, hccpy_cpu, hcc_n = hccpy_time(con, "28")
@@ -138,6 +147,9 @@ def main() -> None:
         ["Charlson (Quan)", f"{charlson_n:,}", f"{charlson_wall:.2f} / {charlson_cpu:.2f}", "comorbidipy 0.5.0",
          f"{comorbidipy_wall:.2f} / {comorbidipy_cpu:.2f}", f"{comorbidipy_wall / charlson_wall:.1f}x",
          f"{comorbidipy_cpu / charlson_cpu:.1f}x"],
+        ["Charlson + evidence JSON", f"{charlson_n:,}", f"{evidence_wall:.2f} / {evidence_cpu:.2f}",
+         "comorbidipy 0.5.0 (no evidence)", f"{comorbidipy_wall:.2f} / {comorbidipy_cpu:.2f}",
+         f"{comorbidipy_wall / evidence_wall:.1f}x", f"{comorbidipy_cpu / evidence_cpu:.1f}x"],
         ["CMS-HCC (ours V28+V24)", f"{hcc_n:,}", f"{hcc_wall:.2f} / {hcc_cpu:.2f}", "hccpy 0.1.9 (V28 only)",
          f"{hccpy_wall:.2f} / {hccpy_cpu:.2f}", f"{hccpy_wall / hcc_wall:.1f}x", f"{hccpy_cpu / hcc_cpu:.1f}x"],
     ])

@@ -17,7 +17,8 @@ from careloop.integrations.hl7v2.apply import apply_pending as hl7v2_apply_pendi
 from careloop.integrations.hl7v2.store import APPLY_JOB as HL7V2_APPLY_JOB
 from careloop.pathways.definitions import installed, listened_to
 from careloop.pathways.jobs import APPLY_JOB, apply_event
-from careloop.population.jobs import NIGHTLY_SECONDS, REFRESH_JOB, refresh
+from careloop.population.jobs import NIGHTLY_SECONDS, REFRESH_JOB, refresh, remove_superseded
+from careloop.population.runner import REMOVE_SUPERSEDED_JOB
 from careloop.tasks.jobs import SWEEP_JOB, notify_assignee, sweep_overdue
 from careloop.tasks.service import TASK_ASSIGNED, TASK_COMPLETED
 from careloop.worker import schedules
@@ -47,6 +48,7 @@ def build_registry() -> Registry:
     registry.every(settings.overdue_sweep_minutes * 60, SWEEP_JOB)
     registry.every(24 * 3600, "worker.purge_finished")
     registry.job(REFRESH_JOB, refresh)
+    registry.job(REMOVE_SUPERSEDED_JOB, remove_superseded)
     registry.every(NIGHTLY_SECONDS, REFRESH_JOB)
     registry.every(24 * 3600, "db.refresh_statistics")
     # Care plans: goals follow the readings (event), a nightly catch-up for bulk imports, and due reviews.

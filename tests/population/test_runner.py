@@ -78,6 +78,9 @@ def test_gap_dates_and_evidence_read_back(population: int) -> None:
 def test_second_run_replaces_the_first(population: int) -> None:
     first = run_population(system_actor(), as_of=AS_OF)
     second = run_population(system_actor(), as_of=AS_OF)
+    assert _count(PatientResult, second.run_id) == population
+    assert _count(PatientResult, first.run_id) == population  # readable until the worker removes it
+    Worker(build_registry(), worker_id="test").run_once()
     assert _count(PatientResult, first.run_id) == 0
     assert _count(PatientResult, second.run_id) == population
     with db.unit_of_work() as session:

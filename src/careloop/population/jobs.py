@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from careloop import db
 from careloop.access import system_actor
 from careloop.errors import InvalidInput
-from careloop.population import runner
+from careloop.population import runner, writeback
 
 REFRESH_JOB = "population.refresh"
 NIGHTLY_SECONDS = 24 * 3600
@@ -25,6 +26,16 @@ def refresh(session: Session, payload: Mapping[str, Any]) -> None:
     """
     runner.run_population(system_actor(channel="worker"), as_of=_as_of(payload),
                           program=str(payload.get("program", "default")))
+
+
+def remove_superseded(session: Session, payload: Mapping[str, Any]) -> None:
+    """Delete the results of the runs before payload "run_id", queued when that run succeeded. Like the refresh,
+    the deletes run in an ADBC child with the write-back's page cache, and the worker's session stays unused
+    until then (on SQLite it would otherwise hold the write lock the child needs). Running it twice is harmless."""
+    run_id = payload.get("run_id")
+    if not isinstance(run_id, int) or isinstance(run_id, bool):
+        raise InvalidInput(f"payload 'run_id' must be a run's id, not {run_id!r}.")
+    writeback.remove_superseded(db.engine().url.render_as_string(hide_password=False), run_id)
 
 
 def _as_of(payload: Mapping[str, Any]) -> date | None:

@@ -19,7 +19,9 @@ from careloop.clock import utcnow
 from careloop.errors import InvalidInput
 from careloop.models import PopulationRun, PopulationRunStatus
 from careloop.population import catalog, engine, reference, snapshot, writeback
+from careloop.worker import queue
 
+REMOVE_SUPERSEDED_JOB = "population.remove_superseded"
 # DuckDB's own limit, so a run on a large population spills to disk instead of exhausting memory.
 DUCKDB_MEMORY_LIMIT = "2GB"
 
@@ -51,15 +53,13 @@ def run_population(actor: Actor, *, as_of: date | None = None, program: str = "d
     definitions = catalog.load_definitions()
     url = database_url or str(db.engine().url.render_as_string(hide_password=False))
     run_id = _start(actor, params, definitions)
-    progress.start(len(definitions) + 3)
+    progress.start(len(definitions) + 2)
     try:
         summary = _compute_and_write(url, run_id, params, definitions, progress)
     except BaseException as exc:
         _fail(run_id, exc)
         raise
     _finish(run_id, summary)
-    writeback.remove_superseded(url, run_id)
-    progress.advance("older runs removed")
     return summary
 
 
@@ -102,6 +102,8 @@ def _finish(run_id: int, summary: RunSummary) -> None:
         if run is not None:
             run.counts = {"read": summary.read, "written": summary.written, "tiers": summary.tiers,
                           "cohorts": summary.cohorts}
+        # The older runs' millions of rows go in the background: nobody reads them once this run has succeeded.
+        queue.enqueue(session, REMOVE_SUPERSEDED_JOB, {"run_id": run_id}, key=f"{REMOVE_SUPERSEDED_JOB}:{run_id}")
 
 
 def _fail(run_id: int, exc: BaseException) -> None:
