@@ -56,10 +56,12 @@ def connect(database_url: str, *, bulk_writer: bool = False) -> Iterator[Any]:
 
 def _sqlite_pragmas(conn: Any, *, cache_kib: int | None) -> None:
     # The same waiting behaviour as careloop's own connections (db.py): wait for a writer, do not fail.
+    # No foreign_keys pragma: the DB-API connection is already inside a transaction here, where SQLite ignores
+    # it (checked: it stays 0). The rows written back carry patient ids read from the same database's snapshot,
+    # and patients are superseded, never deleted.
     cursor = conn.cursor()
     try:
         cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA foreign_keys=ON")
         if cache_kib is not None:
             cursor.execute(f"PRAGMA cache_size=-{cache_kib}")
     finally:
