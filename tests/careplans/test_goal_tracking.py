@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -160,3 +161,22 @@ def test_recording_the_review_on_the_plan_is_not_counted_twice_by_the_task_event
     after = client.get(f"/api/v1/care-plans/{plan['id']}", headers=cora).json()
     assert after["version"] == done.json()["version"]
     assert after["next_review_date"] == (utcnow().date() + timedelta(days=90)).isoformat()
+
+
+def test_the_nightly_sweep_continues_past_its_first_batch_every_night(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full batch queues the next one keyed by that night's run, so the second night is not cut short by the
+    first night's keys."""
+    from careloop.careplans import jobs
+    from careloop.models import Job
+
+    monkeypatch.setattr(jobs.repo, "patients_with_measured_goals", lambda _s, _after, limit: list(range(1, limit + 1)))
+    monkeypatch.setattr(jobs.repo, "measured_codes", lambda _s, _patient: [])
+    monkeypatch.setattr(jobs.service, "evaluate_patient", lambda *_args: None)
+    for _night in range(2):
+        with db.unit_of_work() as s:
+            jobs.evaluate_all(s, {})
+    with db.unit_of_work() as s:
+        follow_ups = s.scalars(select(Job).where(Job.kind == jobs.NIGHTLY_EVALUATE_JOB)).all()
+        assert len(follow_ups) == 2
+        assert len({job.key for job in follow_ups}) == 2
+        assert all(job.payload["after"] == jobs.SWEEP_BATCH for job in follow_ups)

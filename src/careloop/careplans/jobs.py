@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from careloop.access import system_actor
 from careloop.careplans import repository as repo
 from careloop.careplans import service
+from careloop.clock import utcnow
 from careloop.worker import queue
 
 EVALUATE_JOB = "careplans.evaluate_goals"
@@ -34,14 +35,17 @@ def evaluate_all(session: Session, payload: Mapping[str, Any]) -> None:
     """Every patient with a measured goal, in batches by patient id; a full batch queues the next one. Bulk
     imports write observations without events (the hot path stays fast), so this catches them up nightly."""
     after = int(payload.get("after", 0))
+    # The sweep's follow-up jobs are keyed by the night's run, which the first batch names: keyed by patient
+    # alone, the second night's follow-ups would collide with the first night's and the sweep stop after 200.
+    run = str(payload.get("run") or utcnow().isoformat())
     patient_ids = repo.patients_with_measured_goals(session, after, SWEEP_BATCH)
     actor = system_actor("careplans")
     for patient_id in patient_ids:
         codes = repo.measured_codes(session, patient_id)
         service.evaluate_patient(session, actor, patient_id, codes)
     if len(patient_ids) == SWEEP_BATCH:
-        queue.enqueue(session, NIGHTLY_EVALUATE_JOB, {"after": patient_ids[-1]},
-                      key=f"{NIGHTLY_EVALUATE_JOB}:{payload.get('run', '')}:{patient_ids[-1]}")
+        queue.enqueue(session, NIGHTLY_EVALUATE_JOB, {"after": patient_ids[-1], "run": run},
+                      key=f"{NIGHTLY_EVALUATE_JOB}:{run}:{patient_ids[-1]}")
 
 
 def reviews_due(session: Session, payload: Mapping[str, Any]) -> None:
