@@ -76,12 +76,14 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    # Routes are matched in the order they are added, one by one (FastAPI's included routers match each of
+    # their routes in turn, twice per request): the probes and the JSON API first, the web pages after them.
+    _add_docs_and_health(app)
     app.include_router(api_router())
     app.include_router(fhir_api.router)  # FHIR R4, described by its own /fhir/R4/metadata, not /api's OpenAPI
     for web_routes in WEB_ROUTERS:
         app.include_router(web_routes)
     _mount_assets(app)
-    _add_docs_and_health(app)
     errors.install(app, render_html=render_error, render_fhir=fhir_api.render_error)
     return app
 

@@ -4,9 +4,9 @@ written again after the rollback that the refusal itself causes, so denied attem
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from careloop.clock import utcnow
@@ -15,6 +15,10 @@ from careloop.models.audit import AuditEvent, AuditOutcome
 
 if TYPE_CHECKING:
     from careloop.access.actor import Actor
+
+
+# The table, not the mapped class, for list pages' rows (record_list).
+_AUDIT_TABLE = cast(Table, AuditEvent.__table__)
 
 
 def _row(actor: Actor, action: str, outcome: AuditOutcome, **fields: Any) -> dict[str, Any]:
@@ -58,6 +62,8 @@ def record_list(
         return
 
     def insert_rows(writer: Session) -> None:
-        writer.execute(insert(AuditEvent), rows)
+        # The table, not the mapped class: a list page writes one row per patient on every load, and the ORM's
+        # bulk-insert path (mapper lookups, per-row state) cost more than the INSERT itself.
+        writer.execute(insert(_AUDIT_TABLE), rows)
 
     write_phase(session, insert_rows)

@@ -13,6 +13,7 @@ from careloop.careteams.schemas import CareTeamMemberOut
 from careloop.careteams.service import member_out
 from careloop.clock import utcnow
 from careloop.http.deps import ApiActor, DbSession
+from careloop.http.responses import ModelResponse
 from careloop.models import Condition, Encounter, MedicationRequest, Observation, Patient
 from careloop.patients import service
 from careloop.patients.schemas import (
@@ -59,10 +60,10 @@ def my_panel(
 
 
 @router.get("/patients/{patient_id}", response_model=PatientRecord)
-def patient_record(patient_id: UUID, session: DbSession, actor: ApiActor) -> PatientRecord:
+def patient_record(patient_id: UUID, session: DbSession, actor: ApiActor) -> ModelResponse:
     chart = service.chart(session, actor, patient_id)
     now = utcnow()
-    return PatientRecord(
+    return ModelResponse(PatientRecord(
         patient=patient_out(chart.patient),
         care_team=[member_out(m) for m in chart.care_team],
         conditions=[condition_out(c) for c in chart.conditions],
@@ -71,7 +72,7 @@ def patient_record(patient_id: UUID, session: DbSession, actor: ApiActor) -> Pat
         observations=[observation_out(o) for o in chart.observations],
         open_tasks=[task_out(t, now) for t in chart.open_tasks],
         closed_tasks=[task_out(t, now) for t in chart.closed_tasks],
-    )
+    ))
 
 
 @router.patch("/patients/{patient_id}/contact", response_model=PatientOut)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, status
 
 from careloop.clock import utcnow
 from careloop.http.deps import ApiActor, DbSession, expected_version
+from careloop.http.responses import ModelResponse
 from careloop.models import Task, TaskStatus
 from careloop.tasks import service
 from careloop.tasks.schemas import (
@@ -58,13 +59,13 @@ def my_worklist(
     due: DueWindow = DueWindow.all,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 25,
-) -> TaskPage:
+) -> ModelResponse:
     """Tasks assigned to me, to my teams and to my care-team roles, soonest due and most urgent first."""
     filters = WorklistFilter(status=status_, patient_id=patient, patient_name=patient_name, type=type, due=due,
                              page=page, size=size)
     tasks, total = service.worklist(session, actor, filters)
     now = utcnow()
-    return TaskPage(items=[task_out(t, now) for t in tasks], total=total, page=page, size=size)
+    return ModelResponse(TaskPage(items=[task_out(t, now) for t in tasks], total=total, page=page, size=size))
 
 
 @router.post("/patients/{patient_id}/tasks", response_model=TaskOut, status_code=status.HTTP_201_CREATED)
