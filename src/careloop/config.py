@@ -30,8 +30,10 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     # Requests run their database work on this many threads per server process; the connection pool holds
     # as many connections plus a few for jobs, so a thread never waits for a connection that only a thread
-    # waiting in line could give back.
-    request_threads: int = 16
+    # waiting in line could give back. Few: on two cores, 16 threads per process spent their time handing the
+    # interpreter lock to one another (worklist 130 req/s); 1 to 3 served 290 to 310 (BENCHMARKS.md, "API
+    # under load"). Three rather than one, so one slow page (a PDF, an export) does not stop the rest.
+    request_threads: int = 3
     # Bulk Data $export writes its NDJSON files here, one folder per export (removed when it is cancelled).
     fhir_export_dir: Path = PROJECT_ROOT / "var" / "fhir-exports"
     # Days the TCM 2-business-day contact clock skips besides weekends: a CSV with a `date` column. The default
