@@ -34,8 +34,8 @@ from careloop.population.runner import Progress, run_population
 
 # The scores alone, as the peer computes them (categories and scores), and with our evidence on top (the JSON
 # the patient page explains each score with, which the peer has no equivalent of).
-CHARLSON = ("ages", "dx", "charlson_categories", "charlson_counted", "charlson")
-CHARLSON_WITH_EVIDENCE = (*CHARLSON, "charlson_evidence")
+CHARLSON = ("ages", "dx", "charlson_code_categories", "charlson")
+CHARLSON_WITH_EVIDENCE = (*CHARLSON, "charlson_categories", "charlson_counted", "charlson_evidence")
 HCC = ("ages", "dx", "hcc_categories", "hcc")
 
 

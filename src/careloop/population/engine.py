@@ -42,19 +42,38 @@ def prepare(con: duckdb.DuckDBPyConnection, params: Parameters) -> None:
     load_reference(con)
 
 
+# The tables assembled from every definition of a kind: all the gaps, all the cohort members.
+ASSEMBLED_FROM = {GAPS_TABLE: "measure", COHORT_TABLE: "cohort"}
+
+
 def run_definitions(con: duckdb.DuckDBPyConnection, definitions: tuple[Definition, ...],
-                    on_done: Callable[[Definition], Any] | None = None) -> None:
-    """Materialise every definition; the caller has loaded the snapshot and called prepare()."""
+                    on_done: Callable[[Definition], Any] | None = None,
+                    on_assembled: Callable[[str], Any] | None = None) -> None:
+    """Materialise every definition; the caller has loaded the snapshot and called prepare().
+
+    The gaps and cohort tables are assembled as soon as the last definition of their kind is done (and
+    `on_assembled` told), not at the end: the write-back starts on them while the rest is computed. The
+    catalog orders every definition that reads one of them after all the definitions it is made of."""
+    waiting = {table: {d.name for d in definitions if d.kind == kind} for table, kind in ASSEMBLED_FROM.items()}
+    for table in [t for t, names in waiting.items() if not names]:
+        _assembled(con, table, definitions, on_assembled)  # no definitions of that kind: an empty table
     for definition in definitions:
-        for table in (GAPS_TABLE, COHORT_TABLE):
-            if table in definition.depends:
-                _assemble(con, table, definitions)
         con.execute(f"CREATE OR REPLACE TABLE {definition.name} AS {definition.sql}")
         if on_done is not None:
             on_done(definition)
-    for table in (GAPS_TABLE, COHORT_TABLE):
-        _assemble(con, table, definitions)
+        for table, names in waiting.items():
+            if definition.name in names:
+                names.discard(definition.name)
+                if not names:
+                    _assembled(con, table, definitions, on_assembled)
     _cohort_catalog(con, definitions)
+
+
+def _assembled(con: duckdb.DuckDBPyConnection, table: str, definitions: tuple[Definition, ...],
+               on_assembled: Callable[[str], Any] | None) -> None:
+    _assemble(con, table, definitions)
+    if on_assembled is not None:
+        on_assembled(table)
 
 
 def _cohort_catalog(con: duckdb.DuckDBPyConnection, definitions: tuple[Definition, ...]) -> None:

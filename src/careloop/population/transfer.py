@@ -46,8 +46,7 @@ def in_children(function_name: str, calls: Sequence[Sequence[Any]]) -> list[Any]
         done = list(pool.map(_run_child, requests))
     for child in done:
         if child.returncode != 0:
-            lines = [line for line in child.stderr.strip().splitlines() if line.strip()]
-            raise TransferError(lines[-1] if lines else f"child exited with {child.returncode}")
+            raise TransferError(_last_line(child.stderr) or f"child exited with {child.returncode}")
     return [json.loads(child.stdout) for child in done]
 
 
@@ -90,10 +89,7 @@ def ingest_files(database_url: str, before: list[str], files: dict[str, str], af
             for statement in before:
                 cursor.execute(statement)
             for table, path in files.items():
-                source = pq.ParquetFile(path)
-                batches = pa.RecordBatchReader.from_batches(
-                    source.schema_arrow, source.iter_batches(batch_size=INGEST_BATCH_ROWS))
-                written[table] = int(cursor.adbc_ingest(table, batches, mode="append"))
+                written[table] = _ingest_one(cursor, table, path)
             for statement in after:
                 cursor.execute(statement)
             conn.commit()
@@ -105,13 +101,97 @@ def ingest_files(database_url: str, before: list[str], files: dict[str, str], af
     return written
 
 
+def _ingest_one(cursor: Any, table: str, path: str) -> int:
+    source = pq.ParquetFile(path)
+    batches = pa.RecordBatchReader.from_batches(source.schema_arrow, source.iter_batches(batch_size=INGEST_BATCH_ROWS))
+    return int(cursor.adbc_ingest(table, batches, mode="append"))
+
+
+class StreamingIngest:
+    """A child that appends Parquet files to tables in one transaction, taking each file as it is handed over.
+
+    The population write-back hands over each result table as soon as DuckDB has it, so the database writes
+    one table while DuckDB computes the next; `commit` runs the closing statements and commits, and `abort`
+    ends the child, whose transaction then rolls back. The child's errors are raised here, at the next
+    hand-over or at the commit."""
+
+    def __init__(self, database_url: str) -> None:
+        command = [sys.executable, "-m", "careloop.population.transfer", STREAM_FLAG]  # fixed: no outside input
+        self._child = subprocess.Popen(command,  # noqa: S603
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True)
+        self._send({"database_url": database_url})
+
+    def append(self, table: str, path: str) -> None:
+        self._send({"append": [table, path]})
+
+    def commit(self, after: list[str]) -> dict[str, int]:
+        """Run `after` in the same transaction, commit, and return the rows appended per table."""
+        self._send({"commit": after})
+        out, err = self._child.communicate()
+        if self._child.returncode != 0:
+            raise TransferError(_last_line(err) or f"child exited with {self._child.returncode}")
+        written: dict[str, int] = json.loads(out)
+        return written
+
+    def abort(self) -> None:
+        if self._child.poll() is None:
+            self._child.kill()
+        self._child.communicate()
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self._child.stdin is not None
+        try:
+            self._child.stdin.write(json.dumps(message) + "\n")
+            self._child.stdin.flush()
+        except BrokenPipeError:  # the child failed and ended: say why
+            _, err = self._child.communicate()
+            raise TransferError(_last_line(err) or f"child exited with {self._child.returncode}") from None
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _stream_ingest() -> dict[str, int]:
+    """The child's side of StreamingIngest: one line of JSON per instruction on stdin."""
+    database_url = json.loads(sys.stdin.readline())["database_url"]
+    written: dict[str, int] = {}
+    with adbc.connect(database_url, bulk_writer=True) as conn:
+        cursor = conn.cursor()
+        try:
+            for line in sys.stdin:
+                message = json.loads(line)
+                if "append" in message:
+                    table, path = message["append"]
+                    written[table] = _ingest_one(cursor, table, path)
+                    continue
+                for statement in message["commit"]:
+                    cursor.execute(statement)
+                conn.commit()
+                return written
+            raise TransferError("the parent ended before the commit")
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            cursor.close()
+
+
+STREAM_FLAG = "--stream"
+
+
 CHILD_FUNCTIONS: dict[str, Callable[..., Any]] = {"export_queries": export_queries, "ingest_files": ingest_files}
 
 
 def _main() -> None:
-    request = json.loads(sys.stdin.read())
     try:
-        result = CHILD_FUNCTIONS[request["function"]](*request["args"])
+        if STREAM_FLAG in sys.argv[1:]:
+            result: Any = _stream_ingest()
+        else:
+            request = json.loads(sys.stdin.read())
+            result = CHILD_FUNCTIONS[request["function"]](*request["args"])
     except Exception as exc:
         print(f"{type(exc).__name__}: {exc}".replace("\n", " "), file=sys.stderr)
         raise SystemExit(1) from None

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from careloop.population import adbc, transfer
+from careloop.population.catalog import COHORT_TABLE, GAPS_TABLE
 from careloop.population.snapshot import sql_literal
 
 RESULT_TABLES = ("population_patient_results", "population_gaps", "population_cohort_members",
@@ -52,25 +53,55 @@ def _cohorts_sql(run_id: int) -> str:
         ON m.cohort = d.cohort"""
 
 
+class ResultWriter:
+    """Writes one run's results back while the rest of the run is computed, in one transaction.
+
+    Each result table is exported from DuckDB and handed to the ingest child as soon as it is complete (the
+    gaps and cohort members while CMS-HCC and the patient summaries are still being computed), so the
+    database's inserts overlap DuckDB's work. `finish` writes what is left, marks the run succeeded in the
+    same transaction and commits; `abort` rolls everything back."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, database_url: str, run_id: int, folder: Path) -> None:
+        # SQLAlchemy keeps SQLite dates as ISO text; PostgreSQL takes Arrow date32 as DATE.
+        date_type = "VARCHAR" if adbc.dialect_of(database_url) == "sqlite" else "DATE"
+        self._con, self._run_id, self._folder = con, run_id, folder
+        # DuckDB table -> (careloop table, the query that shapes its rows)
+        self._pending = {
+            GAPS_TABLE: ("population_gaps", _gaps_sql(run_id, date_type)),
+            COHORT_TABLE: ("population_cohort_members", _cohort_members_sql(run_id)),
+            "patient_results": ("population_patient_results", _patient_results_sql(run_id)),
+            "cohort_catalog": ("population_cohorts", _cohorts_sql(run_id)),
+        }
+        self._ingest = transfer.StreamingIngest(database_url)
+
+    def table_ready(self, duckdb_table: str) -> None:
+        """Hand over a complete result table (a name in DuckDB); other tables are ignored."""
+        if duckdb_table not in self._pending:
+            return
+        table, sql = self._pending.pop(duckdb_table)
+        path = self._folder / f"{table}.parquet"
+        self._con.execute(f"COPY ({sql}) TO {sql_literal(str(path))} (FORMAT parquet, COMPRESSION uncompressed)")
+        self._ingest.append(table, str(path))
+
+    def finish(self) -> dict[str, int]:
+        """Write the tables not handed over yet, mark the run succeeded and commit; rows written per table."""
+        for duckdb_table in list(self._pending):
+            self.table_ready(duckdb_table)
+        return self._ingest.commit(["UPDATE population_runs SET status = 'succeeded', "
+                                    f"finished_at = CURRENT_TIMESTAMP WHERE id = {int(self._run_id)}"])
+
+    def abort(self) -> None:
+        self._ingest.abort()
+
+
 def write_results(con: duckdb.DuckDBPyConnection, database_url: str, run_id: int, folder: Path) -> dict[str, int]:
-    """Write the run's results and mark it succeeded, all in one transaction; returns rows written per table."""
-    # SQLAlchemy keeps SQLite dates as ISO text; PostgreSQL takes Arrow date32 as DATE.
-    date_type = "VARCHAR" if adbc.dialect_of(database_url) == "sqlite" else "DATE"
-    queries = {
-        "population_patient_results": _patient_results_sql(run_id),
-        "population_gaps": _gaps_sql(run_id, date_type),
-        "population_cohort_members": _cohort_members_sql(run_id),
-        "population_cohorts": _cohorts_sql(run_id),
-    }
-    files: dict[str, str] = {}
-    for table, sql in queries.items():
-        path = folder / f"{table}.parquet"
-        con.execute(f"COPY ({sql}) TO {sql_literal(str(path))} (FORMAT parquet, COMPRESSION uncompressed)")
-        files[table] = str(path)
-    after = ["UPDATE population_runs SET status = 'succeeded', finished_at = CURRENT_TIMESTAMP "
-             f"WHERE id = {int(run_id)}"]
-    written: dict[str, int] = transfer.in_child("ingest_files", database_url, [], files, after)
-    return written
+    """Write every result table of a computed run and mark it succeeded, in one transaction."""
+    writer = ResultWriter(con, database_url, run_id, folder)
+    try:
+        return writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
 
 
 def remove_superseded(database_url: str, run_id: int) -> None:
