@@ -5,6 +5,7 @@ nightly job."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -25,7 +26,7 @@ from careloop.models import (
     PopulationRun,
     PopulationRunStatus,
 )
-from careloop.population import catalog
+from careloop.population import catalog, engine
 from careloop.population.jobs import REFRESH_JOB
 from careloop.population.runner import run_population
 from careloop.synth.generator import seed_population
@@ -95,6 +96,38 @@ def test_failed_run_is_recorded_and_keeps_the_previous_results(population: int) 
     with db.unit_of_work() as session:
         failed = session.scalars(select(PopulationRun).order_by(PopulationRun.id.desc()).limit(1)).one()
         assert failed.status is PopulationRunStatus.failed and failed.error
+    assert _count(PatientResult, good.run_id) == population
+
+
+def test_a_run_failing_after_its_gaps_were_handed_over_writes_nothing(population: int,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gaps and cohorts go to the write-back before the last definitions run; if one of those fails, the
+    write-back's transaction rolls back: no row of the failed run, the previous results untouched."""
+    good = run_population(system_actor(), as_of=AS_OF)
+    real_run = engine.run_definitions
+    handed_over: list[str] = []
+
+    def failing_late(con: object, definitions: tuple[catalog.Definition, ...], on_done: Any = None,
+                     on_assembled: Any = None) -> None:
+        def done(definition: catalog.Definition) -> None:
+            if definition.name == "patient_results":
+                raise RuntimeError("the summary could not be computed")
+            on_done(definition)
+
+        def assembled(table: str) -> None:
+            handed_over.append(table)
+            on_assembled(table)
+
+        real_run(con, definitions, on_done=done, on_assembled=assembled)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "run_definitions", failing_late)
+    with pytest.raises(RuntimeError, match="could not be computed"):
+        run_population(system_actor(), as_of=AS_OF)
+    assert set(handed_over) == {catalog.GAPS_TABLE, catalog.COHORT_TABLE}
+    with db.unit_of_work() as session:
+        failed = session.scalars(select(PopulationRun).order_by(PopulationRun.id.desc()).limit(1)).one()
+        assert failed.status is PopulationRunStatus.failed
+    assert _count(CareGap, failed.id) == _count(CohortMember, failed.id) == _count(PatientResult, failed.id) == 0
     assert _count(PatientResult, good.run_id) == population
 
 
