@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -214,3 +214,33 @@ def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[st
     statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
                  .returning(table.c[conflict_columns[0]]))
     return session.execute(statement).first() is not None
+
+
+class PendingInserts:
+    """Rows that a batch job adds as it goes (audit records, outbox events), written at its end with one INSERT
+    per table instead of one ORM flush per row; in the order added, so ids still follow it.
+
+    A batch that works item by item in savepoints takes a `mark()` before each item and, when the item's
+    savepoint rolls back, `forget_since(mark)`: the rows of an item that failed are never written, as the
+    savepoint would have discarded them. `write` must run inside the same transaction, before it commits.
+    """
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[type[Any], dict[str, Any]]] = []
+
+    def add(self, model: type[Any], row: dict[str, Any]) -> None:
+        self._rows.append((model, row))
+
+    def mark(self) -> int:
+        return len(self._rows)
+
+    def forget_since(self, mark: int) -> None:
+        del self._rows[mark:]
+
+    def write(self, session: Session) -> None:
+        by_table: dict[type[Any], list[dict[str, Any]]] = {}
+        for model, row in self._rows:
+            by_table.setdefault(model, []).append(row)
+        for model, rows in by_table.items():
+            session.execute(insert(model), rows)
+        self._rows.clear()

@@ -15,21 +15,24 @@ what that event changed (its change row keeps before and after, and is marked ca
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import bindparam, func, select, text, tuple_, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from careloop import access
 from careloop.access import Actor, Permission
 from careloop.clock import utcnow
 from careloop.config import get_settings
+from careloop.db import PendingInserts
 from careloop.integrations.hl7v2 import events as contract
 from careloop.integrations.hl7v2.adt import AdtMessage, Refusal, read_adt
-from careloop.integrations.hl7v2.matching import match_patient
+from careloop.integrations.hl7v2.matching import Match, match_patients
 from careloop.integrations.hl7v2.store import APPLY_JOB
 from careloop.models.encounter import Encounter, EncounterClass, EncounterStatus
 from careloop.models.hl7v2 import EncounterChange, Hl7Message, Hl7MessageStatus, Hl7Visit
@@ -63,13 +66,20 @@ def feed_actor() -> Actor:
 def apply_pending(session: Session, payload: Mapping[str, Any]) -> None:
     """Job handler: apply the oldest received messages; queue a follow-up while more are waiting."""
     _take_apply_lock(session)
-    rows = session.scalars(select(Hl7Message).where(Hl7Message.status == Hl7MessageStatus.received)
-                           .order_by(Hl7Message.id).limit(BATCH)).all()
-    actor = feed_actor()
-    for row in rows:
-        apply_one(session, actor, row)
+    rows = session.execute(_PENDING, {"status": Hl7MessageStatus.received, "limit": BATCH}).all()
+    batch = Batch.load(session, feed_actor(), [Pending(*row) for row in rows])
+    for pending in batch.messages:
+        apply_one(session, batch, pending)
+    batch.finish(session)
     if len(rows) == BATCH:
-        enqueue(session, APPLY_JOB, {"after_message_id": rows[-1].id}, key=f"{APPLY_JOB}:after:{rows[-1].id}")
+        last = rows[-1].id
+        enqueue(session, APPLY_JOB, {"after_message_id": last}, key=f"{APPLY_JOB}:after:{last}")
+
+
+# Plain rows rather than ORM objects: a message's outcome is written with the batch's others in one UPDATE.
+_PENDING = (select(Hl7Message.id, Hl7Message.public_id, Hl7Message.raw, Hl7Message.identifier_system,
+                   Hl7Message.identifier_value)
+            .where(Hl7Message.status == bindparam("status")).order_by(Hl7Message.id).limit(bindparam("limit")))
 
 
 def _take_apply_lock(session: Session) -> None:
@@ -77,58 +87,163 @@ def _take_apply_lock(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPLY_LOCK_ID})
 
 
-def apply_one(session: Session, actor: Actor, row: Hl7Message) -> None:
+@dataclass
+class Pending:
+    """A received message as the batch read it, and what became of it."""
+
+    id: int
+    public_id: uuid.UUID
+    raw: str
+    identifier_system: str | None
+    identifier_value: str | None
+    message: AdtMessage | Refusal | None = None  # read once when the batch is loaded
+    match: Match | None = None
+    outcome: dict[str, Any] = field(default_factory=dict)  # the columns its row is updated with
+
+    @property
+    def held_key(self) -> tuple[str, str] | None:
+        """The identifier that holds later messages; NULL matched nothing in SQL, so it holds nothing here."""
+        if self.identifier_system is None or self.identifier_value is None:
+            return None
+        return self.identifier_system, self.identifier_value
+
+
+@dataclass
+class Batch:
+    """What one apply job knows about its messages, read with a few queries for all of them rather than a few
+    per message: the identifiers already held, each message's patient match, the visits they name (with their
+    encounters). Audit rows and outbox events wait in `pending` and are written with one INSERT each at the end;
+    each message's status, with the others', in one UPDATE."""
+
+    actor: Actor
+    messages: list[Pending]
+    held_since: dict[tuple[str, str], int]  # identifier -> id of the first held message that carries it
+    visits: dict[tuple[str, str], Hl7Visit]  # (MSH-4, PV1-19) -> visit, including the visits this batch starts
+    pending: PendingInserts = field(default_factory=PendingInserts)
+
+    @classmethod
+    def load(cls, session: Session, actor: Actor, messages: list[Pending]) -> Batch:
+        zone = get_settings().timezone
+        for pending in messages:
+            pending.message = _read(pending.raw, zone)
+        readable = [p for p in messages if isinstance(p.message, AdtMessage)]
+        matches = match_patients(session, [_adt(p).identifiers for p in readable])
+        for pending, match in zip(readable, matches, strict=True):
+            pending.match = match
+        return cls(actor, messages, _held_since(session, messages), _visits(session, [_adt(p) for p in readable]))
+
+    def waits_behind_held(self, pending: Pending) -> bool:
+        key = pending.held_key
+        return key is not None and self.held_since.get(key, pending.id) < pending.id
+
+    def hold(self, pending: Pending, reason: str | None) -> None:
+        """Held, and so is every later message for its identifier (in this batch through `held_since`)."""
+        _mark(pending, Hl7MessageStatus.held, reason)
+        if (key := pending.held_key) is not None:
+            self.held_since[key] = min(self.held_since.get(key, pending.id), pending.id)
+
+    def finish(self, session: Session) -> None:
+        """Write the pending rows and every message's outcome: one UPDATE by primary key per set of columns
+        (a held or failed message keeps the patient and encounter columns it had)."""
+        self.pending.write(session)
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for p in self.messages:
+            by_columns.setdefault(tuple(p.outcome), []).append({"id": p.id, **p.outcome})
+        for rows in by_columns.values():
+            session.execute(update(Hl7Message), rows)
+
+
+def _read(raw: str, zone: str) -> AdtMessage | Refusal:
+    try:
+        return read_adt(raw, zone)
+    except Refusal as refusal:
+        return refusal
+
+
+def _adt(pending: Pending) -> AdtMessage:
+    assert isinstance(pending.message, AdtMessage)
+    return pending.message
+
+
+def _held_since(session: Session, messages: list[Pending]) -> dict[tuple[str, str], int]:
+    """For each identifier of the batch, the first message already held on it (the batch's own come later)."""
+    keys = sorted({k for p in messages if (k := p.held_key) is not None})
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(Hl7Message.identifier_system, Hl7Message.identifier_value, func.min(Hl7Message.id))
+        .where(Hl7Message.status == Hl7MessageStatus.held,
+               tuple_(Hl7Message.identifier_system, Hl7Message.identifier_value).in_(keys))
+        .group_by(Hl7Message.identifier_system, Hl7Message.identifier_value))
+    return {(system, value): first for system, value, first in rows}
+
+
+def _visits(session: Session, messages: list[AdtMessage]) -> dict[tuple[str, str], Hl7Visit]:
+    """The visits the batch names, and their encounters into the session, in two queries."""
+    keys = sorted({(m.sending_facility, m.visit_number) for m in messages if m.visit_number})
+    if not keys:
+        return {}
+    visits = session.scalars(select(Hl7Visit).where(tuple_(Hl7Visit.facility, Hl7Visit.visit_number).in_(keys))).all()
+    if visits:
+        session.scalars(select(Encounter).where(Encounter.id.in_(sorted(v.encounter_id for v in visits)))).all()
+    return {(v.facility, v.visit_number): v for v in visits}
+
+
+def apply_one(session: Session, batch: Batch, pending: Pending) -> None:
+    mark, visits = batch.pending.mark(), dict(batch.visits)
     savepoint = session.begin_nested()
     try:
-        _apply(session, actor, row)
+        _apply(session, batch, pending)
         savepoint.commit()
     except DBAPIError:
         raise  # the database, not the message: the job retries
     except (ApplyError, Refusal) as exc:
-        savepoint.rollback()
-        _mark(row, Hl7MessageStatus.failed, str(exc))
+        _forget(savepoint, batch, mark, visits)
+        _mark(pending, Hl7MessageStatus.failed, str(exc))
     except Exception as exc:
-        log.exception("HL7 message %s could not be applied", row.id)
-        savepoint.rollback()
-        _mark(row, Hl7MessageStatus.failed, f"internal error: {exc}")
+        log.exception("HL7 message %s could not be applied", pending.id)
+        _forget(savepoint, batch, mark, visits)
+        _mark(pending, Hl7MessageStatus.failed, f"internal error: {exc}")
 
 
-def _mark(row: Hl7Message, status: Hl7MessageStatus, reason: str | None) -> None:
-    row.status, row.error = status, reason
+def _forget(savepoint: SessionTransaction, batch: Batch, mark: int, visits: dict[tuple[str, str], Hl7Visit]) -> None:
+    """Roll the message back: its writes, its pending rows, and any visit it started (now expunged)."""
+    savepoint.rollback()
+    batch.pending.forget_since(mark)
+    batch.visits = visits
 
 
-def _apply(session: Session, actor: Actor, row: Hl7Message) -> None:
-    message = read_adt(row.raw, get_settings().timezone)
-    if _waits_behind_held(session, row):
-        _mark(row, Hl7MessageStatus.held, "an earlier message for this identifier is waiting in the review queue")
+def _mark(pending: Pending, status: Hl7MessageStatus, reason: str | None) -> None:
+    pending.outcome = {"status": status, "error": reason}
+
+
+def _apply(session: Session, batch: Batch, pending: Pending) -> None:
+    message = pending.message
+    if isinstance(message, Refusal):
+        raise message
+    assert message is not None and pending.match is not None
+    if batch.waits_behind_held(pending):
+        batch.hold(pending, "an earlier message for this identifier is waiting in the review queue")
         return
-    match = match_patient(session, message.identifiers)
-    if match.patient is None:
-        _mark(row, Hl7MessageStatus.held, match.hold_reason)
+    patient = pending.match.patient
+    if patient is None:
+        batch.hold(pending, pending.match.hold_reason)
         return
-    access.require(session, actor, Permission.patient_write, match.patient, action="hl7v2.apply",
-                   entity_type="hl7_message", entity_id=str(row.public_id))
+    access.require(session, batch.actor, Permission.patient_write, patient, action="hl7v2.apply",
+                   entity_type="hl7_message", entity_id=str(pending.public_id), audit_into=batch.pending)
     if message.trigger in CANCELLED_BY:
-        encounter = _cancel(session, row, message, match.patient.id)
+        encounter = _cancel(session, batch, pending, message, patient.id)
     else:
-        encounter = _apply_event(session, row, message, match.patient.id)
-    row.patient_id, row.encounter_id = match.patient.id, encounter.id
-    row.status, row.error, row.applied_at = Hl7MessageStatus.applied, None, utcnow()
+        encounter = _apply_event(session, batch, pending, message, patient.id)
+    pending.outcome = {"status": Hl7MessageStatus.applied, "error": None, "patient_id": patient.id,
+                       "encounter_id": encounter.id, "applied_at": utcnow()}
 
 
-def _waits_behind_held(session: Session, row: Hl7Message) -> bool:
-    return bool(session.scalar(select(exists().where(
-        Hl7Message.status == Hl7MessageStatus.held, Hl7Message.id < row.id,
-        Hl7Message.identifier_system == row.identifier_system,
-        Hl7Message.identifier_value == row.identifier_value))))
-
-
-def _find_encounter(session: Session, message: AdtMessage, patient_id: int) -> Encounter | None:
-    """The visit's encounter by PV1-19 visit number; without one, the patient's latest encounter that this
-    sender's feed touched."""
+def _find_encounter(session: Session, batch: Batch, message: AdtMessage, patient_id: int) -> Encounter | None:
+    """The visit's encounter by PV1-19 visit number (the batch read the visits and their encounters); without
+    one, the patient's latest encounter that this sender's feed touched."""
     if message.visit_number:
-        visit = session.scalar(select(Hl7Visit).where(Hl7Visit.facility == message.sending_facility,
-                                                      Hl7Visit.visit_number == message.visit_number))
+        visit = batch.visits.get((message.sending_facility, message.visit_number))
         return session.get(Encounter, visit.encounter_id) if visit else None
     return session.scalar(
         select(Encounter).join(EncounterChange, EncounterChange.encounter_id == Encounter.id)
@@ -137,17 +252,19 @@ def _find_encounter(session: Session, message: AdtMessage, patient_id: int) -> E
         .order_by(EncounterChange.id.desc()).limit(1))
 
 
-def _apply_event(session: Session, row: Hl7Message, message: AdtMessage, patient_id: int) -> Encounter:
-    encounter = _find_encounter(session, message, patient_id)
+def _apply_event(session: Session, batch: Batch, pending: Pending, message: AdtMessage,
+                 patient_id: int) -> Encounter:
+    encounter = _find_encounter(session, batch, message, patient_id)
     before = snapshot(encounter) if encounter else None
     if encounter is None:
         encounter = _start_encounter(session, message, patient_id)
     _update(encounter, message)
-    session.flush()
-    visit = _remember_visit(session, message, encounter)
+    if encounter.id is None:
+        session.flush()  # a new encounter's id, for its visit, its change row and the event
+    visit = _remember_visit(session, batch, message, encounter)
     event_type = _event_type(message)
-    _record(session, row, message, encounter, event_type, before, snapshot(encounter))
-    events.emit(session, event_type, _payload(message, encounter, visit))
+    _record(session, pending, message, encounter, event_type, before, snapshot(encounter))
+    events.emit(session, event_type, _payload(message, encounter, visit), into=batch.pending)
     return encounter
 
 
@@ -183,14 +300,18 @@ def _update(encounter: Encounter, message: AdtMessage) -> None:
         encounter.discharge_disposition_source = message.discharge_disposition_source
 
 
-def _remember_visit(session: Session, message: AdtMessage, encounter: Encounter) -> Hl7Visit | None:
+def _remember_visit(session: Session, batch: Batch, message: AdtMessage, encounter: Encounter) -> Hl7Visit | None:
+    """The visit found by visit number is the encounter's own (encounter_id is unique); a visit not found means
+    a new encounter, which gets its visit here."""
     if not message.visit_number:
         return None
-    visit = session.scalar(select(Hl7Visit).where(Hl7Visit.encounter_id == encounter.id))
+    key = (message.sending_facility, message.visit_number)
+    visit = batch.visits.get(key)
     if visit is None:
         visit = Hl7Visit(facility=message.sending_facility, visit_number=message.visit_number,
                          encounter_id=encounter.id)
         session.add(visit)
+        batch.visits[key] = visit
     visit.admission_type = message.admission_type or visit.admission_type
     return visit
 
@@ -204,8 +325,8 @@ def _event_type(message: AdtMessage) -> str:
             "A07": contract.ENCOUNTER_UPDATED, "A08": contract.ENCOUNTER_UPDATED}[trigger]
 
 
-def _cancel(session: Session, row: Hl7Message, message: AdtMessage, patient_id: int) -> Encounter:
-    encounter = _find_encounter(session, message, patient_id)
+def _cancel(session: Session, batch: Batch, pending: Pending, message: AdtMessage, patient_id: int) -> Encounter:
+    encounter = _find_encounter(session, batch, message, patient_id)
     undone = _latest_uncancelled(session, encounter, CANCELLED_BY[message.trigger]) if encounter else None
     if encounter is None or undone is None:
         wanted = " or ".join(CANCELLED_BY[message.trigger])
@@ -214,11 +335,11 @@ def _cancel(session: Session, row: Hl7Message, message: AdtMessage, patient_id: 
     restore(encounter, undone)
     key = contract.event_key(message.sending_facility, message.control_id)
     undone.cancelled_by_key, undone.cancelled_at = key, utcnow()
-    session.flush()
-    _record(session, row, message, encounter, contract.ENCOUNTER_EVENT_CANCELLED, before, snapshot(encounter))
-    visit = session.scalar(select(Hl7Visit).where(Hl7Visit.encounter_id == encounter.id))
+    _record(session, pending, message, encounter, contract.ENCOUNTER_EVENT_CANCELLED, before, snapshot(encounter))
+    visit = (batch.visits.get((message.sending_facility, message.visit_number)) if message.visit_number
+             else session.scalar(select(Hl7Visit).where(Hl7Visit.encounter_id == encounter.id)))
     events.emit(session, contract.ENCOUNTER_EVENT_CANCELLED,
-                _payload(message, encounter, visit, cancelled_event_key=undone.event_key))
+                _payload(message, encounter, visit, cancelled_event_key=undone.event_key), into=batch.pending)
     return encounter
 
 
@@ -258,10 +379,10 @@ def _field_value(name: str, value: Any) -> Any:
     return value
 
 
-def _record(session: Session, row: Hl7Message, message: AdtMessage, encounter: Encounter, event_type: str,
+def _record(session: Session, pending: Pending, message: AdtMessage, encounter: Encounter, event_type: str,
             before: dict[str, Any] | None, after: dict[str, Any]) -> None:
     session.add(EncounterChange(
-        encounter_id=encounter.id, message_id=row.id,
+        encounter_id=encounter.id, message_id=pending.id,
         event_key=contract.event_key(message.sending_facility, message.control_id), trigger=message.trigger,
         event_type=event_type, before=before, after=after, occurred_at=message.occurred_at, recorded_at=utcnow()))
 
