@@ -119,6 +119,8 @@ class Batch:
     messages: list[Pending]
     held_since: dict[tuple[str, str], int]  # identifier -> id of the first held message that carries it
     visits: dict[tuple[str, str], Hl7Visit]  # (MSH-4, PV1-19) -> visit, including the visits this batch starts
+    # The visits' encounters by id, held here because the session's identity map keeps only what is referenced.
+    encounters: dict[int, Encounter]
     pending: PendingInserts = field(default_factory=PendingInserts)
 
     @classmethod
@@ -130,7 +132,8 @@ class Batch:
         matches = match_patients(session, [_adt(p).identifiers for p in readable])
         for pending, match in zip(readable, matches, strict=True):
             pending.match = match
-        return cls(actor, messages, _held_since(session, messages), _visits(session, [_adt(p) for p in readable]))
+        visits = _visits(session, [_adt(p) for p in readable])
+        return cls(actor, messages, _held_since(session, messages), visits, _encounters(session, visits))
 
     def waits_behind_held(self, pending: Pending) -> bool:
         key = pending.held_key
@@ -179,18 +182,23 @@ def _held_since(session: Session, messages: list[Pending]) -> dict[tuple[str, st
 
 
 def _visits(session: Session, messages: list[AdtMessage]) -> dict[tuple[str, str], Hl7Visit]:
-    """The visits the batch names, and their encounters into the session, in two queries."""
+    """The visits the batch names (by sending facility and PV1-19), in one query."""
     keys = sorted({(m.sending_facility, m.visit_number) for m in messages if m.visit_number})
     if not keys:
         return {}
-    visits = session.scalars(select(Hl7Visit).where(tuple_(Hl7Visit.facility, Hl7Visit.visit_number).in_(keys))).all()
-    if visits:
-        session.scalars(select(Encounter).where(Encounter.id.in_(sorted(v.encounter_id for v in visits)))).all()
+    visits = session.scalars(select(Hl7Visit).where(tuple_(Hl7Visit.facility, Hl7Visit.visit_number).in_(keys)))
     return {(v.facility, v.visit_number): v for v in visits}
 
 
+def _encounters(session: Session, visits: dict[tuple[str, str], Hl7Visit]) -> dict[int, Encounter]:
+    ids = sorted({v.encounter_id for v in visits.values()})
+    if not ids:
+        return {}
+    return {e.id: e for e in session.scalars(select(Encounter).where(Encounter.id.in_(ids)))}
+
+
 def apply_one(session: Session, batch: Batch, pending: Pending) -> None:
-    mark, visits = batch.pending.mark(), dict(batch.visits)
+    mark, visits, encounters = batch.pending.mark(), dict(batch.visits), dict(batch.encounters)
     savepoint = session.begin_nested()
     try:
         _apply(session, batch, pending)
@@ -198,19 +206,21 @@ def apply_one(session: Session, batch: Batch, pending: Pending) -> None:
     except DBAPIError:
         raise  # the database, not the message: the job retries
     except (ApplyError, Refusal) as exc:
-        _forget(savepoint, batch, mark, visits)
+        _forget(savepoint, batch, mark, visits, encounters)
         _mark(pending, Hl7MessageStatus.failed, str(exc))
     except Exception as exc:
         log.exception("HL7 message %s could not be applied", pending.id)
-        _forget(savepoint, batch, mark, visits)
+        _forget(savepoint, batch, mark, visits, encounters)
         _mark(pending, Hl7MessageStatus.failed, f"internal error: {exc}")
 
 
-def _forget(savepoint: SessionTransaction, batch: Batch, mark: int, visits: dict[tuple[str, str], Hl7Visit]) -> None:
-    """Roll the message back: its writes, its pending rows, and any visit it started (now expunged)."""
+def _forget(savepoint: SessionTransaction, batch: Batch, mark: int, visits: dict[tuple[str, str], Hl7Visit],
+            encounters: dict[int, Encounter]) -> None:
+    """Roll the message back: its writes, its pending rows, and any visit or encounter it started (the
+    rollback expunged them; what it changed on older ones is expired and reloaded when next read)."""
     savepoint.rollback()
     batch.pending.forget_since(mark)
-    batch.visits = visits
+    batch.visits, batch.encounters = visits, encounters
 
 
 def _mark(pending: Pending, status: Hl7MessageStatus, reason: str | None) -> None:
@@ -244,7 +254,9 @@ def _find_encounter(session: Session, batch: Batch, message: AdtMessage, patient
     one, the patient's latest encounter that this sender's feed touched."""
     if message.visit_number:
         visit = batch.visits.get((message.sending_facility, message.visit_number))
-        return session.get(Encounter, visit.encounter_id) if visit else None
+        if visit is None:
+            return None
+        return batch.encounters.get(visit.encounter_id) or session.get(Encounter, visit.encounter_id)
     return session.scalar(
         select(Encounter).join(EncounterChange, EncounterChange.encounter_id == Encounter.id)
         .join(Hl7Message, Hl7Message.id == EncounterChange.message_id)
@@ -261,6 +273,7 @@ def _apply_event(session: Session, batch: Batch, pending: Pending, message: AdtM
     _update(encounter, message)
     if encounter.id is None:
         session.flush()  # a new encounter's id, for its visit, its change row and the event
+        batch.encounters[encounter.id] = encounter
     visit = _remember_visit(session, batch, message, encounter)
     event_type = _event_type(message)
     _record(session, pending, message, encounter, event_type, before, snapshot(encounter))
