@@ -198,6 +198,8 @@ def _encounters(session: Session, visits: dict[tuple[str, str], Hl7Visit]) -> di
 
 
 def apply_one(session: Session, batch: Batch, pending: Pending) -> None:
+    if _reads_history(pending):
+        batch.pending.write(session)  # before its savepoint: what earlier messages did is theirs to keep
     mark, visits, encounters = batch.pending.mark(), dict(batch.visits), dict(batch.encounters)
     savepoint = session.begin_nested()
     try:
@@ -221,6 +223,13 @@ def _forget(savepoint: SessionTransaction, batch: Batch, mark: int, visits: dict
     savepoint.rollback()
     batch.pending.forget_since(mark)
     batch.visits, batch.encounters = visits, encounters
+
+
+def _reads_history(pending: Pending) -> bool:
+    """A cancel looks for the change it undoes, and a message without PV1-19 finds its encounter through the
+    changes this sender made: both must see the change rows of the messages before them in the batch."""
+    message = pending.message
+    return isinstance(message, AdtMessage) and (message.trigger in CANCELLED_BY or not message.visit_number)
 
 
 def _mark(pending: Pending, status: Hl7MessageStatus, reason: str | None) -> None:
@@ -276,7 +285,7 @@ def _apply_event(session: Session, batch: Batch, pending: Pending, message: AdtM
         batch.encounters[encounter.id] = encounter
     visit = _remember_visit(session, batch, message, encounter)
     event_type = _event_type(message)
-    _record(session, pending, message, encounter, event_type, before, snapshot(encounter))
+    _record(batch, pending, message, encounter, event_type, before, snapshot(encounter))
     events.emit(session, event_type, _payload(message, encounter, visit), into=batch.pending)
     return encounter
 
@@ -348,7 +357,7 @@ def _cancel(session: Session, batch: Batch, pending: Pending, message: AdtMessag
     restore(encounter, undone)
     key = contract.event_key(message.sending_facility, message.control_id)
     undone.cancelled_by_key, undone.cancelled_at = key, utcnow()
-    _record(session, pending, message, encounter, contract.ENCOUNTER_EVENT_CANCELLED, before, snapshot(encounter))
+    _record(batch, pending, message, encounter, contract.ENCOUNTER_EVENT_CANCELLED, before, snapshot(encounter))
     visit = (batch.visits.get((message.sending_facility, message.visit_number)) if message.visit_number
              else session.scalar(select(Hl7Visit).where(Hl7Visit.encounter_id == encounter.id)))
     events.emit(session, contract.ENCOUNTER_EVENT_CANCELLED,
@@ -392,12 +401,15 @@ def _field_value(name: str, value: Any) -> Any:
     return value
 
 
-def _record(session: Session, pending: Pending, message: AdtMessage, encounter: Encounter, event_type: str,
+def _record(batch: Batch, pending: Pending, message: AdtMessage, encounter: Encounter, event_type: str,
             before: dict[str, Any] | None, after: dict[str, Any]) -> None:
-    session.add(EncounterChange(
-        encounter_id=encounter.id, message_id=pending.id,
-        event_key=contract.event_key(message.sending_facility, message.control_id), trigger=message.trigger,
-        event_type=event_type, before=before, after=after, occurred_at=message.occurred_at, recorded_at=utcnow()))
+    """The change row waits with the batch's other pending rows; a message that reads the history first has
+    them written (`_reads_history`)."""
+    batch.pending.add(EncounterChange, {
+        "encounter_id": encounter.id, "message_id": pending.id,
+        "event_key": contract.event_key(message.sending_facility, message.control_id), "trigger": message.trigger,
+        "event_type": event_type, "before": before, "after": after, "occurred_at": message.occurred_at,
+        "recorded_at": utcnow(), "cancelled_by_key": None, "cancelled_at": None})
 
 
 def _payload(message: AdtMessage, encounter: Encounter, visit: Hl7Visit | None,
