@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -242,5 +242,19 @@ class PendingInserts:
         for model, row in self._rows:
             by_table.setdefault(model, []).append(row)
         for model, rows in by_table.items():
-            session.execute(insert(model), rows)
+            # The Core table, not the ORM entity: an executemany of one cached statement, with no ORM bulk
+            # bookkeeping per row.
+            session.execute(insert(model.__table__), rows)
         self._rows.clear()
+
+
+def update_by_id(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """UPDATE rows by their `id`, each with its own values (every row must name the same columns): one
+    executemany of one Core statement."""
+    if not rows:
+        return
+    table = model.__table__
+    columns = [name for name in rows[0] if name != "id"]
+    statement = (update(table).where(table.c.id == bindparam("_id"))
+                 .values({name: bindparam(f"_{name}") for name in columns}))
+    session.execute(statement, [{f"_{name}": value for name, value in row.items()} for row in rows])
