@@ -71,7 +71,9 @@ class EncounterState:
     discharge_disposition_source: str | None = None
 
 
-ENCOUNTER_COLUMNS = tuple(getattr(Encounter, f.name) for f in dataclasses.fields(EncounterState))
+# Field by field rather than dataclasses.asdict, which deep-copies every value.
+_ENCOUNTER_FIELDS = tuple(f.name for f in dataclasses.fields(EncounterState))
+ENCOUNTER_COLUMNS = tuple(getattr(Encounter, name) for name in _ENCOUNTER_FIELDS)
 # Core statements built once: an ORM insert builds and caches a statement per call, which cost more than the row.
 _ENCOUNTERS, _VISITS = cast(Table, Encounter.__table__), cast(Table, Hl7Visit.__table__)
 _INSERT_ENCOUNTER = insert(_ENCOUNTERS).returning(_ENCOUNTERS.c.id)
@@ -139,7 +141,7 @@ class Batch:
         return self.encounters[encounter_id]
 
     def insert_encounter(self, session: Session, encounter: EncounterState) -> None:
-        values = {k: v for k, v in dataclasses.asdict(encounter).items() if k != "id"}
+        values = {name: getattr(encounter, name) for name in _ENCOUNTER_FIELDS if name != "id"}
         encounter.id = session.execute(_INSERT_ENCOUNTER, values).scalar_one()
         self.stored_encounters[encounter.id] = dataclasses.replace(encounter)
 
@@ -163,7 +165,7 @@ class Batch:
         update_by_id(session, Encounter, [_encounter_columns(e) for e in changed])
         self._write_visits(session)
         self.pending.write(session)
-        self.stored_encounters = {i: dataclasses.replace(e) for i, e in self.encounters.items()}
+        self.stored_encounters = dict(self.encounters)  # shared safely: a message changes a copy (see apply.py)
 
     def _write_visits(self, session: Session) -> None:
         new = [v for v in self.visits.values() if v.id is None]
@@ -189,9 +191,7 @@ class Batch:
 
 
 def _encounter_columns(encounter: EncounterState) -> dict[str, Any]:
-    values = dataclasses.asdict(encounter)
-    del values["patient_id"]  # never changes
-    return values
+    return {name: getattr(encounter, name) for name in _ENCOUNTER_FIELDS if name != "patient_id"}  # never changes
 
 
 def _read(raw: str, zone: str) -> AdtMessage | Refusal:
