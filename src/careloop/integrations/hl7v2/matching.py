@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from careloop.integrations.hl7v2.adt import Identifier
 from careloop.models.patient import Patient, PatientIdentifier
@@ -52,7 +52,10 @@ def _owners(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, st
 def _patients(session: Session, ids: set[int]) -> dict[int, Patient]:
     if not ids:
         return {}
-    return {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(sorted(ids))))}
+    # Only what the access check and the audit row read: loading every column of 200 patients cost more than
+    # the rest of matching (a caller reading more gets it loaded on first use).
+    statement = select(Patient).options(load_only(Patient.id, Patient.public_id)).where(Patient.id.in_(sorted(ids)))
+    return {p.id: p for p in session.scalars(statement)}
 
 
 def _match(identifiers: Sequence[Identifier], patient_ids: list[int], patients: dict[int, Patient]) -> Match:
