@@ -279,3 +279,16 @@ def test_matching_a_batch_answers_as_matching_each_message_alone(session: Sessio
     assert [m.patient.id if m.patient else None for m in matches] == [patient.id, None, None, patient.id]
     assert (matches[1].hold_reason or "").startswith("ambiguous: 2 patients")
     assert (matches[2].hold_reason or "").startswith("unmatched")
+
+
+def test_a_message_without_a_visit_number_finds_the_encounter_an_earlier_message_of_its_batch_started(
+        session: Session) -> None:
+    _patient(session)
+    feed(adt("A01", "C1"), adt("A08", "C2", visit="", location="5W^2^A^GHH"), adt("A11", "C3", visit=""))
+    run_worker()
+    rows = session.scalars(select(Hl7Message).order_by(Hl7Message.id)).all()
+    assert [r.status for r in rows] == [Hl7MessageStatus.applied] * 3
+    encounter = _encounter(session)
+    assert {r.encounter_id for r in rows} == {encounter.id}
+    assert (encounter.location, encounter.status) == ("5W 2 A", EncounterStatus.cancelled)
+    assert _events(session)[-1].payload["admission_type"] == "E"  # the cancel found the visit by its encounter
