@@ -9,6 +9,12 @@ costs against a Python MLLP server that does no work at all.
 
     .venv/bin/python -m bench.bench_adt --messages 20000 --backend sqlite
     .venv/bin/python -m bench.bench_adt --messages 20000 --backend postgresql
+
+`--apply-only` leaves MLLP out: the messages are stored as the listener stores them (`store_batch`) and one
+worker whose only job is `hl7v2.apply` is timed applying them, in messages per CPU-second of this process
+(steadier than wall time on a shared machine; on PostgreSQL the server's own CPU is not in it) and per second:
+
+    .venv/bin/python -m bench.bench_adt --apply-only --messages 2000 --apply-sample 2000 --backend sqlite
 """
 
 from __future__ import annotations
@@ -29,10 +35,15 @@ from sqlalchemy import func, select
 
 from bench._common import fresh_database, print_table
 from careloop import db
+from careloop.clock import utcnow
+from careloop.integrations.hl7v2.apply import apply_pending
 from careloop.integrations.hl7v2.client import MllpSender, Outgoing, SendReport
 from careloop.integrations.hl7v2.compose import AdtFields, compose_adt
+from careloop.integrations.hl7v2.intake import receive
+from careloop.integrations.hl7v2.store import APPLY_JOB, store_batch
 from careloop.jobs_registry import build_registry
 from careloop.models import Hl7Message, Hl7MessageStatus, Patient, PatientIdentifier
+from careloop.worker.registry import Registry
 from careloop.worker.runner import Worker
 
 PATIENTS = 500
@@ -172,6 +183,51 @@ def time_apply(sample: int) -> tuple[int, float]:
     return applied, time.perf_counter() - started
 
 
+def store_directly(batch: Sequence[Outgoing], chunk: int = 500) -> None:
+    """Store the messages as the listener's group commit does, without the network in between."""
+    for start in range(0, len(batch), chunk):
+        with db.unit_of_work() as session:
+            store_batch(session, [receive(m.text) for m in batch[start:start + chunk]], utcnow())
+
+
+def time_apply_only(sample: int) -> tuple[int, float, float]:
+    """A worker that runs only `hl7v2.apply` (no pathway jobs interleaved), timed in wall and CPU seconds until
+    `sample` messages are applied; the count is read outside the timed part."""
+    registry = Registry()
+    registry.job(APPLY_JOB, apply_pending)
+    worker = Worker(registry, worker_id="bench-apply")
+    wall = cpu = 0.0
+    while (applied := applied_count()) < sample:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        done = worker.run_once(max_jobs=1)
+        wall += time.perf_counter() - started
+        cpu += time.process_time() - cpu_started
+        if done == 0:
+            break
+    return applied, wall, cpu
+
+
+def apply_only_run(backend: str, batch: Sequence[Outgoing], sample: int) -> list[str]:
+    with fresh_database(backend):
+        seed_patients()
+        store_directly(batch)
+        applied, wall, cpu = time_apply_only(sample)
+        with db.unit_of_work() as session:
+            statuses = dict(session.execute(select(Hl7Message.status, func.count()).group_by(Hl7Message.status))
+                            .tuples().all())
+    return [backend, f"{applied:,}", f"{wall:.2f}", f"{cpu:.2f}", f"{applied / wall:,.0f}", f"{applied / cpu:,.0f}",
+            ", ".join(f"{k}={v}" for k, v in sorted(statuses.items()))]
+
+
+def apply_only_main(args: argparse.Namespace) -> None:
+    batch = messages(args.messages)
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    rows = [apply_only_run(backend, batch, min(args.apply_sample, args.messages)) for backend in backends]
+    print(f"apply only: {args.messages:,} stored ADT messages (A01/A02/A03 for {PATIENTS} patients), "
+          f"load average {os.getloadavg()[0]:.1f}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print_table(["backend", "applied", "wall s", "CPU s", "messages/s", "messages/CPU-s", "statuses"], rows)
+
+
 def _rate(row: list[str]) -> float:
     return float(row[1].replace(",", ""))
 
@@ -183,7 +239,12 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=250, help="unacknowledged messages per connection")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--apply-sample", type=int, default=2000, help="messages the worker is timed applying")
+    parser.add_argument("--apply-only", action="store_true",
+                        help="store the messages directly (no MLLP) and time only the worker applying them")
     args = parser.parse_args()
+    if args.apply_only:
+        apply_only_main(args)
+        return
     batch = messages(args.messages)
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     rows, notes = [], []

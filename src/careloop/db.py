@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -214,3 +214,47 @@ def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[st
     statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
                  .returning(table.c[conflict_columns[0]]))
     return session.execute(statement).first() is not None
+
+
+class PendingInserts:
+    """Rows that a batch job adds as it goes (audit records, outbox events), written at its end with one INSERT
+    per table instead of one ORM flush per row; in the order added, so ids still follow it.
+
+    A batch that works item by item in savepoints takes a `mark()` before each item and, when the item's
+    savepoint rolls back, `forget_since(mark)`: the rows of an item that failed are never written, as the
+    savepoint would have discarded them. `write` must run inside the same transaction, before it commits.
+    """
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[type[Any], dict[str, Any]]] = []
+
+    def add(self, model: type[Any], row: dict[str, Any]) -> None:
+        self._rows.append((model, row))
+
+    def mark(self) -> int:
+        return len(self._rows)
+
+    def forget_since(self, mark: int) -> None:
+        del self._rows[mark:]
+
+    def write(self, session: Session) -> None:
+        by_table: dict[type[Any], list[dict[str, Any]]] = {}
+        for model, row in self._rows:
+            by_table.setdefault(model, []).append(row)
+        for model, rows in by_table.items():
+            # The Core table, not the ORM entity: an executemany of one cached statement, with no ORM bulk
+            # bookkeeping per row.
+            session.execute(insert(model.__table__), rows)
+        self._rows.clear()
+
+
+def update_by_id(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """UPDATE rows by their `id`, each with its own values (every row must name the same columns): one
+    executemany of one Core statement."""
+    if not rows:
+        return
+    table = model.__table__
+    columns = [name for name in rows[0] if name != "id"]
+    statement = (update(table).where(table.c.id == bindparam("_id"))
+                 .values({name: bindparam(f"_{name}") for name in columns}))
+    session.execute(statement, [{f"_{name}": value for name, value in row.items()} for row in rows])

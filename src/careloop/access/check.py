@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from careloop import audit
 from careloop.access.actor import Actor
 from careloop.access.permissions import PATIENT_SCOPED, Permission
+from careloop.db import PendingInserts
 from careloop.errors import Forbidden
 from careloop.models.audit import AuditOutcome
 from careloop.models.careteam import CareTeamMember
@@ -72,14 +73,19 @@ def require(
     action: str,
     entity_type: str | None = None,
     entity_id: str | None = None,
+    audit_into: PendingInserts | None = None,
 ) -> None:
-    """Allow or refuse `action`, and audit it either way (a refusal survives the rollback it causes)."""
+    """Allow or refuse `action`, and audit it either way (a refusal survives the rollback it causes).
+
+    `audit_into`: a batch job's pending inserts, which take the allowed row and write it with the batch's
+    other audit rows in one INSERT before the job's commit (a refusal is still written at once)."""
     reason = _denial_reason(session, actor, permission, patient)
     patient_id = patient.id if patient is not None else None
     entity_type = entity_type or ("patient" if patient is not None else None)
     entity_id = entity_id or (str(patient.public_id) if patient is not None else None)
     if reason is None:
-        audit.record(session, actor, action, patient_id=patient_id, entity_type=entity_type, entity_id=entity_id)
+        audit.record(session, actor, action, patient_id=patient_id, entity_type=entity_type, entity_id=entity_id,
+                     into=audit_into)
         return
     audit.record(
         session, actor, action, outcome=AuditOutcome.denied, patient_id=patient_id,

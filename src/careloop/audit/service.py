@@ -10,7 +10,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from careloop.clock import utcnow
-from careloop.db import after_rollback, write_phase
+from careloop.db import PendingInserts, after_rollback, write_phase
 from careloop.models.audit import AuditEvent, AuditOutcome
 
 if TYPE_CHECKING:
@@ -44,9 +44,15 @@ def record(
     entity_type: str | None = None,
     entity_id: str | None = None,
     detail: dict[str, Any] | None = None,
+    into: PendingInserts | None = None,
 ) -> None:
+    """`into`: an allowed action's row joins a batch's pending inserts (one INSERT for the batch, in the same
+    transaction); a refusal is always written at once and again after the rollback."""
     row = _row(actor, action, outcome, patient_id=patient_id, entity_type=entity_type, entity_id=entity_id,
                detail=detail)
+    if into is not None and outcome is AuditOutcome.allowed:
+        into.add(AuditEvent, row)
+        return
     session.add(AuditEvent(**row))
     if outcome is not AuditOutcome.allowed:
         after_rollback(session, lambda fresh: fresh.add(AuditEvent(**row)))

@@ -8,9 +8,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from careloop.clock import utcnow
+from careloop.db import PendingInserts
 from careloop.models.jobs import OutboxEvent
 
 
-def emit(session: Session, event_type: str, payload: Mapping[str, Any]) -> None:
-    """Record that something happened (e.g. "task.assigned"); subscribers run as jobs once it commits."""
-    session.add(OutboxEvent(type=event_type, payload=dict(payload), occurred_at=utcnow()))
+def emit(session: Session, event_type: str, payload: Mapping[str, Any], *, into: PendingInserts | None = None) -> None:
+    """Record that something happened (e.g. "task.assigned"); subscribers run as jobs once it commits.
+
+    `into`: a batch job's pending inserts, so the batch's events are written with one INSERT at its end."""
+    row = {"type": event_type, "payload": dict(payload), "occurred_at": utcnow(), "relayed_at": None}
+    if into is not None:
+        into.add(OutboxEvent, row)
+        return
+    session.add(OutboxEvent(**row))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from careloop.integrations.hl7v2 import apply as apply_module
+from careloop.integrations.hl7v2.adt import AdtMessage, Identifier
+from careloop.integrations.hl7v2.matching import match_patient, match_patients
 from careloop.models import (
     AuditEvent,
     Encounter,
@@ -17,6 +21,7 @@ from careloop.models import (
     Hl7MessageStatus,
     OutboxEvent,
     Patient,
+    PatientIdentifier,
 )
 from tests.factories import make_patient
 from tests.integrations.hl7v2.helpers import ADMITTED, adt, discharge, feed, run_worker
@@ -153,8 +158,6 @@ def test_an_identifier_on_two_patients_is_ambiguous(session: Session) -> None:
     _patient(session)
     other = make_patient(session, "Okafor", "Ben", mrn="X1")
     session.commit()
-    from careloop.models import PatientIdentifier
-
     session.add(PatientIdentifier(patient_id=other.id, system="urn:other", value="MRN000001", type_code="MR"))
     session.commit()
     text = adt("A01", "C1").replace("MRN000001^^^urn:careloop:mrn^MR", "MRN000001^^^urn:careloop:mrn^MR~"
@@ -172,3 +175,120 @@ def test_applying_is_audited_as_the_feed_on_the_patient(session: Session) -> Non
     run_worker()
     audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "hl7v2.apply")).one()
     assert (audit.patient_id, audit.actor_username, audit.channel) == (patient.id, "hl7v2-feed", "hl7v2")
+
+
+# Batches: the worker reads the held identifiers, the matches and the visits once per batch of messages, writes
+# the audit rows and outbox events with one INSERT each, and still applies each message in its own savepoint.
+
+
+def test_a_message_failing_half_way_through_a_batch_leaves_nothing_and_the_others_apply(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    patient = _patient(session)
+    real_event_type = apply_module._event_type
+
+    def failing_for_c2(message: AdtMessage) -> str:
+        if message.control_id == "C2":  # after C2's encounter and visit were written in its savepoint
+            raise RuntimeError("boom")
+        return real_event_type(message)
+
+    monkeypatch.setattr(apply_module, "_event_type", failing_for_c2)
+    feed(adt("A01", "C1", visit="V1"), adt("A01", "C2", visit="V2"), discharge("C3", visit="V2"))
+    run_worker()
+    first, second, third = session.scalars(select(Hl7Message).order_by(Hl7Message.id)).all()
+    assert (first.status, third.status) == (Hl7MessageStatus.applied, Hl7MessageStatus.applied)
+    assert (second.status, second.error, second.encounter_id) == (Hl7MessageStatus.failed, "internal error: boom",
+                                                                  None)
+    # C2's visit was rolled back with it, so C3 (a discharge for a visit never seen) started V2's encounter.
+    v2 = session.get_one(Encounter, third.encounter_id)
+    assert (v2.status, v2.patient_id) == (EncounterStatus.finished, patient.id)
+    assert session.scalar(select(func.count()).select_from(Encounter)) == 2
+    assert [c.message_id for c in session.scalars(select(EncounterChange).order_by(EncounterChange.id))] == [
+        first.id, third.id]
+    assert [e.payload["event_key"] for e in _events(session)] == ["hl7:CARELOOP-SIM:C1", "hl7:CARELOOP-SIM:C3"]
+    audited = session.scalars(select(AuditEvent.entity_id).where(AuditEvent.action == "hl7v2.apply")
+                              .order_by(AuditEvent.id)).all()
+    assert audited == [str(first.public_id), str(third.public_id)]
+
+
+def test_message_two_of_three_fails_with_its_reason_and_one_and_three_apply(session: Session) -> None:
+    _patient(session)
+    feed(adt("A01", "C1", visit="V1"), adt("A12", "C2", visit="V9"), adt("A02", "C3", visit="V1",
+                                                                           location="ICU^4^A^GHH"))
+    run_worker()
+    rows = session.scalars(select(Hl7Message).order_by(Hl7Message.id)).all()
+    assert [r.status for r in rows] == [Hl7MessageStatus.applied, Hl7MessageStatus.failed,
+                                        Hl7MessageStatus.applied]
+    assert rows[1].error == "nothing to cancel: no applied A02 for visit V9"
+    assert _encounter(session).location == "ICU 4 A"
+
+
+def test_messages_for_one_patient_in_one_batch_apply_in_arrival_order(session: Session) -> None:
+    _patient(session)
+    feed(adt("A01", "C1"), adt("A02", "C2", location="ICU^4^A^GHH"), discharge("C3", disposition="01"))
+    run_worker()
+    assert _encounter(session).status is EncounterStatus.finished
+    history = session.scalars(select(EncounterChange).order_by(EncounterChange.id)).all()
+    assert [c.trigger for c in history] == ["A01", "A02", "A03"]
+    assert history[1].after["location"] == "ICU 4 A"
+    assert history[0].before is None
+    assert history[1].before == history[0].after and history[2].before == history[1].after
+    assert [e.type for e in _events(session)] == ["encounter.admitted", "encounter.transferred",
+                                                  "encounter.discharged"]
+
+
+def test_an_identifier_held_by_an_earlier_batch_holds_the_next_batch_but_not_other_patients(
+        session: Session) -> None:
+    _patient(session)
+    feed(adt("A01", "C1", mrn="UNKNOWN1"))
+    run_worker()
+    feed(adt("A02", "C2", mrn="UNKNOWN1"), adt("A01", "C3", visit="V2"))
+    run_worker()
+    rows = session.scalars(select(Hl7Message).order_by(Hl7Message.id)).all()
+    assert [r.status for r in rows] == [Hl7MessageStatus.held, Hl7MessageStatus.held, Hl7MessageStatus.applied]
+    assert "waiting in the review queue" in (rows[1].error or "")
+
+
+def test_every_applied_message_of_a_batch_has_its_own_audit_row(session: Session) -> None:
+    patient = _patient(session)
+    other = make_patient(session, "Okafor", "Ben", mrn="X1")
+    session.commit()
+    feed(adt("A01", "C1"), adt("A01", "C2", mrn="X1", visit="V2"), discharge("C3"))
+    run_worker()
+    messages = session.scalars(select(Hl7Message).order_by(Hl7Message.id)).all()
+    audits = session.scalars(select(AuditEvent).where(AuditEvent.action == "hl7v2.apply")
+                             .order_by(AuditEvent.id)).all()
+    assert [(a.patient_id, a.entity_type, a.entity_id) for a in audits] == [
+        (patient.id, "hl7_message", str(messages[0].public_id)),
+        (other.id, "hl7_message", str(messages[1].public_id)),
+        (patient.id, "hl7_message", str(messages[2].public_id))]
+    assert {(a.actor_username, a.channel, a.outcome) for a in audits} == {("hl7v2-feed", "hl7v2", "allowed")}
+
+
+def test_matching_a_batch_answers_as_matching_each_message_alone(session: Session) -> None:
+    patient = _patient(session)
+    other = make_patient(session, "Okafor", "Ben", mrn="X1")
+    session.add(PatientIdentifier(patient_id=other.id, system="urn:other", value="MRN000001", type_code="MR"))
+    session.commit()
+    mine = (Identifier("MRN000001", "urn:careloop:mrn", "MR"),)
+    both = (*mine, Identifier("MRN000001", "urn:other", "MR"))
+    nobody = (Identifier("MRN000001", "urn:elsewhere", "MR"),)
+    same_patient_twice = (*mine, Identifier("MRN000001", "urn:careloop:mrn", "PI"))
+    batch = [mine, both, nobody, same_patient_twice]
+    matches = match_patients(session, batch)
+    assert matches == [match_patient(session, identifiers) for identifiers in batch]
+    assert [m.patient.id if m.patient else None for m in matches] == [patient.id, None, None, patient.id]
+    assert (matches[1].hold_reason or "").startswith("ambiguous: 2 patients")
+    assert (matches[2].hold_reason or "").startswith("unmatched")
+
+
+def test_a_message_without_a_visit_number_finds_the_encounter_an_earlier_message_of_its_batch_started(
+        session: Session) -> None:
+    _patient(session)
+    feed(adt("A01", "C1"), adt("A08", "C2", visit="", location="5W^2^A^GHH"), adt("A11", "C3", visit=""))
+    run_worker()
+    rows = session.scalars(select(Hl7Message).order_by(Hl7Message.id)).all()
+    assert [r.status for r in rows] == [Hl7MessageStatus.applied] * 3
+    encounter = _encounter(session)
+    assert {r.encounter_id for r in rows} == {encounter.id}
+    assert (encounter.location, encounter.status) == ("5W 2 A", EncounterStatus.cancelled)
+    assert _events(session)[-1].payload["admission_type"] == "E"  # the cancel found the visit by its encounter

@@ -2,8 +2,9 @@
 
 One job kind (`hl7v2.apply`) takes the oldest received messages, a batch at a time, under one lock (an
 advisory lock on PostgreSQL; SQLite's write lock otherwise), so messages about one patient are applied in
-arrival order even with several workers. Each message is applied in a savepoint: one that cannot be applied
-is marked failed with its reason and the batch goes on. A message whose patient is unknown or ambiguous is
+arrival order even with several workers. The batch is read and written a few statements at a time (`batch.py`);
+each message is applied in a savepoint: one that cannot be applied is marked failed with its reason, what it
+changed is forgotten, and the batch goes on. A message whose patient is unknown or ambiguous is
 held for review, and so is every later message for the same identifier, until a coordinator links it.
 
 What each event does (HL7 v2.5 chapter 3, 3.3.1-3.3.13): A01 admit, A04 register and A06 outpatient ->
@@ -14,12 +15,13 @@ what that event changed (its change row keeps before and after, and is marked ca
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -28,8 +30,8 @@ from careloop.access import Actor, Permission
 from careloop.clock import utcnow
 from careloop.config import get_settings
 from careloop.integrations.hl7v2 import events as contract
-from careloop.integrations.hl7v2.adt import AdtMessage, Refusal, read_adt
-from careloop.integrations.hl7v2.matching import match_patient
+from careloop.integrations.hl7v2.adt import AdtMessage, Refusal
+from careloop.integrations.hl7v2.batch import Batch, EncounterState, Pending, VisitState
 from careloop.integrations.hl7v2.store import APPLY_JOB
 from careloop.models.encounter import Encounter, EncounterClass, EncounterStatus
 from careloop.models.hl7v2 import EncounterChange, Hl7Message, Hl7MessageStatus, Hl7Visit
@@ -63,13 +65,20 @@ def feed_actor() -> Actor:
 def apply_pending(session: Session, payload: Mapping[str, Any]) -> None:
     """Job handler: apply the oldest received messages; queue a follow-up while more are waiting."""
     _take_apply_lock(session)
-    rows = session.scalars(select(Hl7Message).where(Hl7Message.status == Hl7MessageStatus.received)
-                           .order_by(Hl7Message.id).limit(BATCH)).all()
-    actor = feed_actor()
-    for row in rows:
-        apply_one(session, actor, row)
+    rows = session.execute(_PENDING, {"status": Hl7MessageStatus.received, "limit": BATCH}).all()
+    batch = Batch.load(session, feed_actor(), [Pending(*row) for row in rows], get_settings().timezone)
+    for pending in batch.messages:
+        apply_one(session, batch, pending)
+    batch.finish(session)
     if len(rows) == BATCH:
-        enqueue(session, APPLY_JOB, {"after_message_id": rows[-1].id}, key=f"{APPLY_JOB}:after:{rows[-1].id}")
+        last = rows[-1].id
+        enqueue(session, APPLY_JOB, {"after_message_id": last}, key=f"{APPLY_JOB}:after:{last}")
+
+
+# Plain rows rather than ORM objects: a message's outcome is written with the batch's others in one UPDATE.
+_PENDING = (select(Hl7Message.id, Hl7Message.public_id, Hl7Message.raw, Hl7Message.identifier_system,
+                   Hl7Message.identifier_value)
+            .where(Hl7Message.status == bindparam("status")).order_by(Hl7Message.id).limit(bindparam("limit")))
 
 
 def _take_apply_lock(session: Session) -> None:
@@ -77,93 +86,98 @@ def _take_apply_lock(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPLY_LOCK_ID})
 
 
-def apply_one(session: Session, actor: Actor, row: Hl7Message) -> None:
+def apply_one(session: Session, batch: Batch, pending: Pending) -> None:
+    if _reads_history(pending):
+        batch.write(session)  # before its savepoint: what earlier messages did is theirs to keep
+    checkpoint = batch.checkpoint()
     savepoint = session.begin_nested()
     try:
-        _apply(session, actor, row)
+        _apply(session, batch, pending)
         savepoint.commit()
     except DBAPIError:
         raise  # the database, not the message: the job retries
     except (ApplyError, Refusal) as exc:
         savepoint.rollback()
-        _mark(row, Hl7MessageStatus.failed, str(exc))
+        batch.forget(checkpoint)
+        pending.mark(Hl7MessageStatus.failed, str(exc))
     except Exception as exc:
-        log.exception("HL7 message %s could not be applied", row.id)
+        log.exception("HL7 message %s could not be applied", pending.id)
         savepoint.rollback()
-        _mark(row, Hl7MessageStatus.failed, f"internal error: {exc}")
+        batch.forget(checkpoint)
+        pending.mark(Hl7MessageStatus.failed, f"internal error: {exc}")
 
 
-def _mark(row: Hl7Message, status: Hl7MessageStatus, reason: str | None) -> None:
-    row.status, row.error = status, reason
+def _reads_history(pending: Pending) -> bool:
+    """A cancel looks for the change it undoes, and a message without PV1-19 finds its encounter through the
+    changes this sender made (and a cancel's visit by encounter): both read what the messages before them in
+    the batch wrote, so the batch writes it first."""
+    message = pending.message
+    return isinstance(message, AdtMessage) and (message.trigger in CANCELLED_BY or not message.visit_number)
 
 
-def _apply(session: Session, actor: Actor, row: Hl7Message) -> None:
-    message = read_adt(row.raw, get_settings().timezone)
-    if _waits_behind_held(session, row):
-        _mark(row, Hl7MessageStatus.held, "an earlier message for this identifier is waiting in the review queue")
+def _apply(session: Session, batch: Batch, pending: Pending) -> None:
+    message = pending.message
+    if isinstance(message, Refusal):
+        raise message
+    assert message is not None and pending.match is not None
+    if batch.waits_behind_held(pending):
+        batch.hold(pending, "an earlier message for this identifier is waiting in the review queue")
         return
-    match = match_patient(session, message.identifiers)
-    if match.patient is None:
-        _mark(row, Hl7MessageStatus.held, match.hold_reason)
+    patient = pending.match.patient
+    if patient is None:
+        batch.hold(pending, pending.match.hold_reason)
         return
-    access.require(session, actor, Permission.patient_write, match.patient, action="hl7v2.apply",
-                   entity_type="hl7_message", entity_id=str(row.public_id))
+    access.require(session, batch.actor, Permission.patient_write, patient, action="hl7v2.apply",
+                   entity_type="hl7_message", entity_id=str(pending.public_id), audit_into=batch.pending)
     if message.trigger in CANCELLED_BY:
-        encounter = _cancel(session, row, message, match.patient.id)
+        encounter = _cancel(session, batch, pending, message, patient.id)
     else:
-        encounter = _apply_event(session, row, message, match.patient.id)
-    row.patient_id, row.encounter_id = match.patient.id, encounter.id
-    row.status, row.error, row.applied_at = Hl7MessageStatus.applied, None, utcnow()
+        encounter = _apply_event(session, batch, pending, message, patient.id)
+    pending.outcome = {"status": Hl7MessageStatus.applied, "error": None, "patient_id": patient.id,
+                       "encounter_id": encounter.id, "applied_at": utcnow()}
 
 
-def _waits_behind_held(session: Session, row: Hl7Message) -> bool:
-    return bool(session.scalar(select(exists().where(
-        Hl7Message.status == Hl7MessageStatus.held, Hl7Message.id < row.id,
-        Hl7Message.identifier_system == row.identifier_system,
-        Hl7Message.identifier_value == row.identifier_value))))
-
-
-def _find_encounter(session: Session, message: AdtMessage, patient_id: int) -> Encounter | None:
+def _find_encounter(session: Session, batch: Batch, message: AdtMessage, patient_id: int) -> EncounterState | None:
     """The visit's encounter by PV1-19 visit number; without one, the patient's latest encounter that this
     sender's feed touched."""
     if message.visit_number:
-        visit = session.scalar(select(Hl7Visit).where(Hl7Visit.facility == message.sending_facility,
-                                                      Hl7Visit.visit_number == message.visit_number))
-        return session.get(Encounter, visit.encounter_id) if visit else None
-    return session.scalar(
-        select(Encounter).join(EncounterChange, EncounterChange.encounter_id == Encounter.id)
+        visit = batch.visits.get((message.sending_facility, message.visit_number))
+        return batch.encounter(session, visit.encounter_id) if visit else None
+    encounter_id = session.scalar(
+        select(Encounter.id).join(EncounterChange, EncounterChange.encounter_id == Encounter.id)
         .join(Hl7Message, Hl7Message.id == EncounterChange.message_id)
         .where(Encounter.patient_id == patient_id, Hl7Message.sending_facility == message.sending_facility)
         .order_by(EncounterChange.id.desc()).limit(1))
+    return batch.encounter(session, encounter_id) if encounter_id is not None else None
 
 
-def _apply_event(session: Session, row: Hl7Message, message: AdtMessage, patient_id: int) -> Encounter:
-    encounter = _find_encounter(session, message, patient_id)
-    before = snapshot(encounter) if encounter else None
-    if encounter is None:
-        encounter = _start_encounter(session, message, patient_id)
+def _apply_event(session: Session, batch: Batch, pending: Pending, message: AdtMessage,
+                 patient_id: int) -> EncounterState:
+    found = _find_encounter(session, batch, message, patient_id)
+    # A copy: the batch's state stays as it was until the message succeeds (see Batch.forget).
+    encounter = dataclasses.replace(found) if found else _start_encounter(message, patient_id)
     _update(encounter, message)
-    session.flush()
-    visit = _remember_visit(session, message, encounter)
+    if encounter.id is None:
+        batch.insert_encounter(session, encounter)  # its id, for its visit, its change row and the event
+    batch.keep(encounter)
+    visit = _remember_visit(batch, message, encounter)
     event_type = _event_type(message)
-    _record(session, row, message, encounter, event_type, before, snapshot(encounter))
-    events.emit(session, event_type, _payload(message, encounter, visit))
+    _record(batch, pending, message, encounter, event_type, snapshot(found) if found else None, snapshot(encounter))
+    events.emit(session, event_type, _payload(message, encounter, visit), into=batch.pending)
     return encounter
 
 
-def _start_encounter(session: Session, message: AdtMessage, patient_id: int) -> Encounter:
+def _start_encounter(message: AdtMessage, patient_id: int) -> EncounterState:
     """A visit the feed has not seen before (it may start mid-stay, with a transfer or a discharge)."""
     if message.encounter_class is None:
         raise ApplyError(f"no encounter for this visit yet, and PV1-2 {message.patient_class!r} does not say "
                          "which kind to start")
-    encounter = Encounter(patient_id=patient_id, status=EncounterStatus.in_progress,
+    return EncounterState(id=None, patient_id=patient_id, status=EncounterStatus.in_progress,
                           class_code=CLASS_CODES[message.encounter_class],
                           period_start=message.admitted_at or message.occurred_at)
-    session.add(encounter)
-    return encounter
 
 
-def _update(encounter: Encounter, message: AdtMessage) -> None:
+def _update(encounter: EncounterState, message: AdtMessage) -> None:
     if message.encounter_class is not None:
         encounter.class_code = CLASS_CODES[message.encounter_class]
     if message.trigger == "A06":
@@ -183,15 +197,17 @@ def _update(encounter: Encounter, message: AdtMessage) -> None:
         encounter.discharge_disposition_source = message.discharge_disposition_source
 
 
-def _remember_visit(session: Session, message: AdtMessage, encounter: Encounter) -> Hl7Visit | None:
+def _remember_visit(batch: Batch, message: AdtMessage, encounter: EncounterState) -> VisitState | None:
+    """The visit found by visit number is the encounter's own (encounter_id is unique); a visit not found means
+    a new encounter, which gets its visit here."""
     if not message.visit_number:
         return None
-    visit = session.scalar(select(Hl7Visit).where(Hl7Visit.encounter_id == encounter.id))
+    assert encounter.id is not None
+    visit = batch.visits.get((message.sending_facility, message.visit_number))
     if visit is None:
-        visit = Hl7Visit(facility=message.sending_facility, visit_number=message.visit_number,
-                         encounter_id=encounter.id)
-        session.add(visit)
-    visit.admission_type = message.admission_type or visit.admission_type
+        visit = VisitState(None, message.sending_facility, message.visit_number, encounter.id, None)
+    visit = dataclasses.replace(visit, admission_type=message.admission_type or visit.admission_type)
+    batch.keep_visit(visit)
     return visit
 
 
@@ -204,31 +220,41 @@ def _event_type(message: AdtMessage) -> str:
             "A07": contract.ENCOUNTER_UPDATED, "A08": contract.ENCOUNTER_UPDATED}[trigger]
 
 
-def _cancel(session: Session, row: Hl7Message, message: AdtMessage, patient_id: int) -> Encounter:
-    encounter = _find_encounter(session, message, patient_id)
-    undone = _latest_uncancelled(session, encounter, CANCELLED_BY[message.trigger]) if encounter else None
-    if encounter is None or undone is None:
+def _cancel(session: Session, batch: Batch, pending: Pending, message: AdtMessage,
+            patient_id: int) -> EncounterState:
+    found = _find_encounter(session, batch, message, patient_id)
+    undone = _latest_uncancelled(session, found.id, CANCELLED_BY[message.trigger]) if found and found.id else None
+    if found is None or undone is None:
         wanted = " or ".join(CANCELLED_BY[message.trigger])
         raise ApplyError(f"nothing to cancel: no applied {wanted} for visit {message.visit_number or '(none)'}")
-    before = snapshot(encounter)
+    encounter = dataclasses.replace(found)
     restore(encounter, undone)
+    batch.keep(encounter)
     key = contract.event_key(message.sending_facility, message.control_id)
     undone.cancelled_by_key, undone.cancelled_at = key, utcnow()
-    session.flush()
-    _record(session, row, message, encounter, contract.ENCOUNTER_EVENT_CANCELLED, before, snapshot(encounter))
-    visit = session.scalar(select(Hl7Visit).where(Hl7Visit.encounter_id == encounter.id))
+    _record(batch, pending, message, encounter, contract.ENCOUNTER_EVENT_CANCELLED, snapshot(found),
+            snapshot(encounter))
     events.emit(session, contract.ENCOUNTER_EVENT_CANCELLED,
-                _payload(message, encounter, visit, cancelled_event_key=undone.event_key))
+                _payload(message, encounter, _visit_of(session, batch, message, encounter),
+                         cancelled_event_key=undone.event_key), into=batch.pending)
     return encounter
 
 
-def _latest_uncancelled(session: Session, encounter: Encounter, triggers: tuple[str, ...]) -> EncounterChange | None:
+def _visit_of(session: Session, batch: Batch, message: AdtMessage, encounter: EncounterState) -> VisitState | None:
+    if message.visit_number:
+        return batch.visits.get((message.sending_facility, message.visit_number))
+    row = session.execute(select(Hl7Visit.id, Hl7Visit.facility, Hl7Visit.visit_number, Hl7Visit.encounter_id,
+                                 Hl7Visit.admission_type).where(Hl7Visit.encounter_id == encounter.id)).first()
+    return VisitState(*row) if row else None
+
+
+def _latest_uncancelled(session: Session, encounter_id: int, triggers: tuple[str, ...]) -> EncounterChange | None:
     return session.scalar(select(EncounterChange).where(
-        EncounterChange.encounter_id == encounter.id, EncounterChange.trigger.in_(triggers),
+        EncounterChange.encounter_id == encounter_id, EncounterChange.trigger.in_(triggers),
         EncounterChange.cancelled_by_key.is_(None)).order_by(EncounterChange.id.desc()).limit(1))
 
 
-def restore(encounter: Encounter, undone: EncounterChange) -> None:
+def restore(encounter: EncounterState, undone: EncounterChange) -> None:
     """Put back what the undone event changed. An event that created the encounter leaves it cancelled."""
     if undone.before is None:
         encounter.status = EncounterStatus.cancelled
@@ -238,7 +264,7 @@ def restore(encounter: Encounter, undone: EncounterChange) -> None:
             setattr(encounter, name, _field_value(name, undone.before.get(name)))
 
 
-def snapshot(encounter: Encounter) -> dict[str, Any]:
+def snapshot(encounter: EncounterState) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in SNAPSHOT_FIELDS:
         value = getattr(encounter, name)
@@ -258,16 +284,20 @@ def _field_value(name: str, value: Any) -> Any:
     return value
 
 
-def _record(session: Session, row: Hl7Message, message: AdtMessage, encounter: Encounter, event_type: str,
+def _record(batch: Batch, pending: Pending, message: AdtMessage, encounter: EncounterState, event_type: str,
             before: dict[str, Any] | None, after: dict[str, Any]) -> None:
-    session.add(EncounterChange(
-        encounter_id=encounter.id, message_id=row.id,
-        event_key=contract.event_key(message.sending_facility, message.control_id), trigger=message.trigger,
-        event_type=event_type, before=before, after=after, occurred_at=message.occurred_at, recorded_at=utcnow()))
+    """The change row waits with the batch's other pending rows; a message that reads the history first has
+    them written (`_reads_history`)."""
+    batch.pending.add(EncounterChange, {
+        "encounter_id": encounter.id, "message_id": pending.id,
+        "event_key": contract.event_key(message.sending_facility, message.control_id), "trigger": message.trigger,
+        "event_type": event_type, "before": before, "after": after, "occurred_at": message.occurred_at,
+        "recorded_at": utcnow(), "cancelled_by_key": None, "cancelled_at": None})
 
 
-def _payload(message: AdtMessage, encounter: Encounter, visit: Hl7Visit | None,
+def _payload(message: AdtMessage, encounter: EncounterState, visit: VisitState | None,
              cancelled_event_key: str | None = None) -> contract.EncounterEventPayload:
+    assert encounter.id is not None
     return contract.encounter_event(
         event_key=contract.event_key(message.sending_facility, message.control_id),
         patient_id=encounter.patient_id, encounter_id=encounter.id,

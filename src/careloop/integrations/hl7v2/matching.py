@@ -3,6 +3,10 @@
 A message matches when its identifiers (any of the PID-3 repetitions, each as authority + value) lead to
 exactly one patient. None is "unmatched", several is "ambiguous": both wait in the review queue, because
 guessing by name and birth date would sooner or later put one person's admission on another's record.
+
+The worker matches a whole batch of messages with one query (`match_patients`): the database compares the
+(authority, value) pairs as it did one message at a time, and each message's answer is then read from the
+pairs it carries, so the rule is the same whichever way it is asked.
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session, load_only
 
 from careloop.integrations.hl7v2.adt import Identifier
 from careloop.models.patient import Patient, PatientIdentifier
@@ -24,11 +28,40 @@ class Match:
 
 
 def match_patient(session: Session, identifiers: Sequence[Identifier]) -> Match:
-    pairs = [and_(PatientIdentifier.system == i.system, PatientIdentifier.value == i.value) for i in identifiers]
-    patient_ids = session.scalars(select(PatientIdentifier.patient_id).where(or_(*pairs)).distinct()).all()
+    return match_patients(session, [identifiers])[0]
+
+
+def match_patients(session: Session, messages: Sequence[Sequence[Identifier]]) -> list[Match]:
+    """One Match per message (each given by its PID-3 identifiers), from two queries for the whole batch."""
+    owners = _owners(session, {(i.system, i.value) for identifiers in messages for i in identifiers})
+    patient_ids = [sorted({owners[(i.system, i.value)] for i in identifiers if (i.system, i.value) in owners})
+                   for identifiers in messages]
+    patients = _patients(session, {ids[0] for ids in patient_ids if len(ids) == 1})
+    return [_match(identifiers, ids, patients) for identifiers, ids in zip(messages, patient_ids, strict=True)]
+
+
+def _owners(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Which patient carries each (authority, value); (system, value) is unique, so at most one each."""
+    if not pairs:
+        return {}
+    rows = session.execute(select(PatientIdentifier.system, PatientIdentifier.value, PatientIdentifier.patient_id)
+                           .where(tuple_(PatientIdentifier.system, PatientIdentifier.value).in_(sorted(pairs))))
+    return {(system, value): patient_id for system, value, patient_id in rows}
+
+
+def _patients(session: Session, ids: set[int]) -> dict[int, Patient]:
+    if not ids:
+        return {}
+    # Only what the access check and the audit row read: loading every column of 200 patients cost more than
+    # the rest of matching (a caller reading more gets it loaded on first use).
+    statement = select(Patient).options(load_only(Patient.id, Patient.public_id)).where(Patient.id.in_(sorted(ids)))
+    return {p.id: p for p in session.scalars(statement)}
+
+
+def _match(identifiers: Sequence[Identifier], patient_ids: list[int], patients: dict[int, Patient]) -> Match:
     named = ", ".join(f"{i.value} ({i.system})" for i in identifiers)
     if not patient_ids:
         return Match(None, f"unmatched: no patient has the identifier {named}")
     if len(patient_ids) > 1:
         return Match(None, f"ambiguous: {len(patient_ids)} patients carry the identifiers {named}")
-    return Match(session.get_one(Patient, patient_ids[0]), None)
+    return Match(patients[patient_ids[0]], None)
