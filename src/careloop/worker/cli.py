@@ -60,8 +60,11 @@ def list_jobs(
         counts = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).tuples().all())
         query = select(Job).order_by(Job.id.desc()).limit(limit)
         jobs = session.scalars(query.where(Job.status == status) if status else query).all()
+    console = Console()  # made per command: it reads the terminal's width (COLUMNS) when it is made
     console.print("  ".join(f"{s.value}: {counts.get(s, 0)}" for s in JobStatus))
-    table = Table("id", "kind", "status", "attempts", "run at", "last error")
+    table = Table("id", "kind", "status", "attempts", "run at")
+    # Folded, not cut to "…": on a narrow terminal the error is the column the operator came for.
+    table.add_column("last error", overflow="fold")
     for job in jobs:
         table.add_row(str(job.id), job.kind, job.status.value, f"{job.attempts}/{job.max_attempts}",
                       job.run_at.isoformat(timespec="seconds"), (job.last_error or "")[:80])

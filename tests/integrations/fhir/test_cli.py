@@ -39,7 +39,8 @@ def test_rejections_are_listed_with_file_line_and_reason_and_exit_non_zero(tmp_p
 
 
 def test_a_path_that_does_not_exist_is_a_clear_error(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["import", str(tmp_path / "nowhere.ndjson")])
+    # Wide enough for pytest's temporary path (longer under xdist) not to be wrapped inside the file name.
+    result = runner.invoke(app, ["import", str(tmp_path / "nowhere.ndjson")], env={"COLUMNS": "400"})
 
     assert result.exit_code == 2
     assert f"error: {tmp_path / 'nowhere.ndjson'}: no such file or directory" in " ".join(result.output.split())
