@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    exists,
     func,
     or_,
     select,
@@ -55,6 +56,7 @@ def history(session: Session, task_id: int) -> Sequence[TaskEvent]:
 
 @dataclass(frozen=True)
 class WorklistShape:
+    probe_care_team: bool  # PostgreSQL: see _on_my_care_team
     with_teams: bool
     by_patient: bool
     by_name: bool
@@ -70,7 +72,8 @@ def worklist_summaries(session: Session, actor: Actor, filters: WorklistFilter,
     worklist's conditions are evaluated once rather than again for a COUNT. The names shown beside each
     task are joined to the page's rows only, after the LIMIT.
     """
-    shape, params = _worklist_shape_and_params(actor, filters, now)
+    shape, params = _worklist_shape_and_params(actor, filters, now,
+                                               probe_care_team=session.get_bind().dialect.name == "postgresql")
     page_params = {**params, "offset": (filters.page - 1) * filters.size, "limit": filters.size}
     rows = session.execute(_worklist_page_statement(shape), page_params).all()
     if rows:
@@ -80,14 +83,15 @@ def worklist_summaries(session: Session, actor: Actor, filters: WorklistFilter,
     return [], session.scalar(_worklist_count_statement(shape), params) or 0
 
 
-def _worklist_shape_and_params(actor: Actor, filters: WorklistFilter,
-                               now: datetime) -> tuple[WorklistShape, dict[str, Any]]:
+def _worklist_shape_and_params(actor: Actor, filters: WorklistFilter, now: datetime, *,
+                               probe_care_team: bool = False) -> tuple[WorklistShape, dict[str, Any]]:
     end_of_day = now.replace(hour=23, minute=59, second=59, microsecond=999999)
     due_before = {DueWindow.overdue: now, DueWindow.today: end_of_day,
                   DueWindow.week: end_of_day + timedelta(days=7)}.get(filters.due)
     name = filters.patient_name.strip().lower() if filters.patient_name else None
-    shape = WorklistShape(with_teams=bool(actor.team_ids), by_patient=filters.patient_id is not None,
-                          by_name=bool(name), by_type=filters.type is not None, due=filters.due)
+    shape = WorklistShape(probe_care_team=probe_care_team, with_teams=bool(actor.team_ids),
+                          by_patient=filters.patient_id is not None, by_name=bool(name),
+                          by_type=filters.type is not None, due=filters.due)
     params: dict[str, Any] = {
         "user_id": actor.user_id, "team_ids": list(actor.team_ids),
         "statuses": list(filters.status or ACTIVE_STATUSES), "patient_public_id": filters.patient_id,
@@ -114,8 +118,7 @@ def _worklist_count_statement(shape: WorklistShape) -> Select[tuple[int]]:
 
 def _worklist_filtered(shape: WorklistShape) -> Select[tuple[Task]]:
     mine = _my_membership(shape.with_teams)
-    query = select(Task).where(Task.id.in_(_my_task_ids(shape.with_teams, mine)),
-                               Task.patient_id.in_(select(CareTeamMember.patient_id).where(mine)))
+    query = select(Task).where(Task.id.in_(_my_task_ids(shape.with_teams, mine)), _on_my_care_team(shape, mine))
     if shape.by_patient:
         query = query.where(Task.patient_id == select(Patient.id).where(
             Patient.public_id == bindparam("patient_public_id")).scalar_subquery())
@@ -126,6 +129,23 @@ def _worklist_filtered(shape: WorklistShape) -> Select[tuple[Task]]:
     if shape.by_type:
         query = query.where(Task.type == bindparam("type"))
     return query.where(*_due_window(shape.due))
+
+
+def _on_my_care_team(shape: WorklistShape, mine: Any) -> Any:
+    """The task's patient has me (or one of my teams) on the care team.
+
+    SQLite builds the list of my patients once and looks each task up in it. PostgreSQL planned the same IN as
+    one index probe of the care team by patient per candidate task, reading every member of each team (3.9 ms
+    for 421 candidates at 100,000 patients); an EXISTS per candidate on (user or team, patient) reads one index
+    entry instead (2.6 ms). On SQLite that EXISTS is the slower form (1.6 ms against 1.3)."""
+    if not shape.probe_care_team:
+        return Task.patient_id.in_(select(CareTeamMember.patient_id).where(mine))
+    on_team = (CareTeamMember.patient_id == Task.patient_id, CareTeamMember.period_end.is_(None))
+    by_user = exists().where(CareTeamMember.user_id == bindparam("user_id"), *on_team)
+    if not shape.with_teams:
+        return by_user
+    by_team = exists().where(CareTeamMember.team_id.in_(bindparam("team_ids", expanding=True)), *on_team)
+    return or_(by_user, by_team)
 
 
 def _my_membership(with_teams: bool) -> Any:
