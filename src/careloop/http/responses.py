@@ -18,4 +18,5 @@ class ModelResponse(Response):
     media_type = "application/json"
 
     def __init__(self, model: BaseModel, status_code: int = 200) -> None:
-        super().__init__(content=model.__pydantic_serializer__.to_json(model), status_code=status_code)
+        # by_alias, as FastAPI serialises a response model by default.
+        super().__init__(content=model.__pydantic_serializer__.to_json(model, by_alias=True), status_code=status_code)
