@@ -80,27 +80,6 @@ def _export_one(conn: Any, sql: str, path: Path) -> int:
     return rows
 
 
-def ingest_files(database_url: str, before: list[str], files: dict[str, str], after: list[str]) -> dict[str, int]:
-    """In one transaction: run `before`, append each Parquet file to its table, run `after`, commit."""
-    written: dict[str, int] = {}
-    with adbc.connect(database_url, bulk_writer=True) as conn:
-        cursor = conn.cursor()
-        try:
-            for statement in before:
-                cursor.execute(statement)
-            for table, path in files.items():
-                written[table] = _ingest_one(cursor, table, path)
-            for statement in after:
-                cursor.execute(statement)
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-        finally:
-            cursor.close()
-    return written
-
-
 def _ingest_one(cursor: Any, table: str, path: str) -> int:
     source = pq.ParquetFile(path)
     batches = pa.RecordBatchReader.from_batches(source.schema_arrow, source.iter_batches(batch_size=INGEST_BATCH_ROWS))
@@ -182,7 +161,7 @@ def _stream_ingest() -> dict[str, int]:
 STREAM_FLAG = "--stream"
 
 
-CHILD_FUNCTIONS: dict[str, Callable[..., Any]] = {"export_queries": export_queries, "ingest_files": ingest_files}
+CHILD_FUNCTIONS: dict[str, Callable[..., Any]] = {"export_queries": export_queries}
 
 
 def _main() -> None:

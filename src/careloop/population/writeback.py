@@ -94,18 +94,8 @@ class ResultWriter:
         self._ingest.abort()
 
 
-def write_results(con: duckdb.DuckDBPyConnection, database_url: str, run_id: int, folder: Path) -> dict[str, int]:
-    """Write every result table of a computed run and mark it succeeded, in one transaction."""
-    writer = ResultWriter(con, database_url, run_id, folder)
-    try:
-        return writer.finish()
-    except BaseException:
-        writer.abort()
-        raise
-
-
 def remove_superseded(database_url: str, run_id: int) -> None:
     """Delete the results of the runs before `run_id` (once it has succeeded). Runs after it are left alone:
     should two runs overlap, the newer one's results must survive the older one's clean-up."""
     statements = [f"DELETE FROM {table} WHERE run_id < {int(run_id)}" for table in RESULT_TABLES]
-    transfer.in_child("ingest_files", database_url, statements, {}, [])
+    transfer.StreamingIngest(database_url).commit(statements)  # nothing appended: the deletes, committed
