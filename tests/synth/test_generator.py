@@ -224,18 +224,69 @@ def test_charlson_conditions_fall_in_their_quan_category() -> None:
         assert matching == ({code.charlson} if code.charlson else set()), code
 
 
+def _reasons() -> set[tuple[str, str, str]]:
+    """An encounter's reason, coded in ICD-10-CM itself: (code, icd10, display)."""
+    pairs = [codes.GENERAL_EXAM, *codes.EXACERBATIONS.values(), *codes.ACUTE_REASONS]
+    pairs += [(c.icd10, c.display) for spec in codes.CONDITIONS for c in spec.variants]
+    return {(code, code, display) for code, display in pairs}
+
+
 def test_generated_conditions_use_only_listed_codes(population: dict[str, Frame]) -> None:
     listed = {(c.snomed, c.icd10, c.display) for c in _all_codes()}
     rows = population["conditions"]
-    assert set(zip(rows["code"].tolist(), rows["icd10"].tolist(), rows["display"].tolist(), strict=True)) <= listed
+    coded = set(zip(rows["code"].tolist(), rows["icd10"].tolist(), rows["display"].tolist(), strict=True))
+    problem_list = rows["category"] != "encounter-diagnosis"
+    assert set(zip(rows["code"][problem_list].tolist(), rows["icd10"][problem_list].tolist(),
+                   rows["display"][problem_list].tolist(), strict=True)) <= listed
+    assert coded <= listed | _reasons()
+    for code in {c for c, _, _ in _reasons()}:
+        assert re.fullmatch(r"[A-Z][0-9][0-9A-Z]{1,5}", code), code
+
+
+def test_each_encounter_that_took_place_lists_its_reason_first_then_chronic_conditions(
+        population: dict[str, Frame]) -> None:
+    conditions, encounters = population["conditions"], population["encounters"]
+    coded = conditions["category"] == "encounter-diagnosis"
+    principal = coded & (conditions["code_system"] == "icd10cm")
+    took_place = encounters["status"] != "planned"
+    # One reason per encounter that took place, the encounter's own; none for a planned visit.
+    assert sorted(conditions["encounter_id"][principal].tolist()) == sorted(encounters["id"][took_place].tolist())
+    reason_of = dict(zip(encounters["id"].tolist(), encounters["reason_code"].tolist(), strict=True))
+    assert all(reason_of[e] == code for e, code in zip(conditions["encounter_id"][principal].tolist(),
+                                                       conditions["icd10"][principal].tolist(), strict=True))
+    # Secondary diagnoses are chronic conditions on the patient's own problem list, never the reason again.
+    secondary = coded & ~principal
+    listed = set(zip(conditions["patient_id"][~coded].tolist(), conditions["icd10"][~coded].tolist(), strict=True))
+    pairs = list(zip(conditions["patient_id"][secondary].tolist(), conditions["icd10"][secondary].tolist(),
+                     strict=True))
+    assert pairs and set(pairs) <= listed
+    assert all(reason_of[e] != code for e, code in zip(conditions["encounter_id"][secondary].tolist(),
+                                                       conditions["icd10"][secondary].tolist(), strict=True))
+    # About ten diagnoses per patient, as the issue's million (10M diagnoses) assumes.
+    patients = frame_length(population["patients"])
+    assert 7 <= frame_length(conditions) / patients <= 13
 
 
 def test_observations_are_loinc_and_blood_pressure_is_a_panel(population: dict[str, Frame]) -> None:
     rows = population["observations"]
-    assert set(rows["code"].tolist()) == {"8480-6", "8462-4", "29463-7", "4548-4", "2339-0", "2951-2", "718-7"}
+    assert set(rows["code"].tolist()) == {"8480-6", "8462-4", "29463-7", "4548-4", "2339-0", "2951-2", "718-7",
+                                          "8867-4", "9279-1", "8310-5", "59408-5"}
     bp = np.isin(rows["code"], ["8480-6", "8462-4"])
     assert set(rows["panel_code"][bp].tolist()) == {"85354-9"} and set(rows["panel_code"][~bp].tolist()) == {""}
     assert (rows["code"] == "8480-6").sum() == (rows["code"] == "8462-4").sum()
+
+
+def test_acute_care_vitals_belong_to_their_ed_visit_or_stay(population: dict[str, Frame]) -> None:
+    rows, encounters = population["observations"], population["encounters"]
+    class_of = dict(zip(encounters["id"].tolist(), encounters["class_code"].tolist(), strict=True))
+    start_of = dict(zip(encounters["id"].tolist(), encounters["period_start"].tolist(), strict=True))
+    spo2 = rows["code"] == "59408-5"
+    settings = {class_of[e] for e in rows["encounter_id"][spo2].tolist()}
+    assert {"EMER", "IMP"} <= settings
+    assert all(at >= start_of[e] for e, at in zip(rows["encounter_id"][spo2].tolist(),
+                                                  rows["effective_at"][spo2].tolist(), strict=True))
+    # About twenty readings per patient, as the issue's million (20M observations) assumes.
+    assert 15 <= frame_length(rows) / frame_length(population["patients"]) <= 26
 
 
 def test_medicines_follow_conditions(population: dict[str, Frame]) -> None:

@@ -32,9 +32,9 @@ from careloop.clock import utcnow
 from careloop.db import refresh_statistics
 from careloop.errors import Conflict
 from careloop.models import Patient
-from careloop.synth import careteams, clinical, demographics, measurements, utilisation, worklists
+from careloop.synth import careteams, clinical, demographics, diagnoses, measurements, utilisation, worklists
 from careloop.synth.draw import Bools, Ints, between, chance, days
-from careloop.synth.frames import SECONDS_PER_DAY, Frame, frame_length
+from careloop.synth.frames import SECONDS_PER_DAY, Frame, concat, frame_length
 from careloop.synth.load import write_chunks
 from careloop.synth.pipeline import read_ahead
 from careloop.synth.staff import DEMO_PASSWORD, ExistingStaff, StaffPlan, StaffPools, plan_staff
@@ -191,6 +191,8 @@ def generate_chunk(rng: np.random.Generator, n: int, as_of: int, pools: StaffPoo
     encounters = utilisation.draw_encounters(rng, who, found, primary.region, dead.deceased, dead.deceased_at,
                                              patient_ids, allocator)
     frames["encounters"] = encounters.frame
+    frames["conditions"] = concat([frames["conditions"], diagnoses.encounter_diagnosis_frame(
+        rng, who, found, encounters, patient_ids, allocator)])
     frames["observations"] = measurements.observation_frame(rng, who, found, encounters, patient_ids, allocator)
     frames["care_team_members"] = careteams.care_team_frame(rng, who, patient_ids, enrolled, primary, support,
                                                             pools, allocator)

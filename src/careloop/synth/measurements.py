@@ -31,6 +31,9 @@ class Baselines:
     hba1c: Floats
     hemoglobin: Floats
     sodium: Floats
+    heart_rate: Floats
+    oxygen_saturation: Floats
+    respiratory_rate: Floats
 
 
 def baselines(rng: np.random.Generator, who: People, found: Conditions) -> Baselines:
@@ -51,7 +54,13 @@ def baselines(rng: np.random.Generator, who: People, found: Conditions) -> Basel
                   - 0.3 * found.active("heart_failure"))
     sodium = (rng.normal(139.5, 1.8, n) - 2.0 * found.active("heart_failure") - 1.5 * (stage >= 1)
               - 2.0 * found.active("liver_disease"))
-    return Baselines(systolic, weight, np.clip(hba1c, 4.2, 14.5), hemoglobin, sodium)
+    lungs = found.active("copd")
+    heart = found.active("heart_failure")
+    heart_rate = rng.normal(73, 8, n) + 6 * heart + 4 * lungs
+    oxygen_saturation = rng.normal(97.6, 0.8, n) - 3.0 * lungs - 1.2 * heart
+    respiratory_rate = rng.normal(15.5, 1.2, n) + 2.5 * lungs + 1.0 * heart
+    return Baselines(systolic, weight, np.clip(hba1c, 4.2, 14.5), hemoglobin, sodium, heart_rate,
+                     oxygen_saturation, respiratory_rate)
 
 
 @dataclass
@@ -74,6 +83,7 @@ def observation_frame(rng: np.random.Generator, who: People, found: Conditions, 
     base = baselines(rng, who, found)
     readings = _Readings(rng, encounters, [])
     _office_measurements(readings, found, base)
+    _acute_care_vitals(readings, base, who.as_of)
     _discharge_labs(readings, base, found)
     rows = concat(readings.parts)
     k = len(rows["owner"]) if rows else 0
@@ -102,7 +112,9 @@ def _office_measurements(readings: _Readings, found: Conditions, base: Baselines
     visits = encounters.where(EncounterClass.ambulatory, EncounterStatus.finished)
     who = encounters.owner[visits]
     at = encounters.start[visits] + 600  # vitals ten minutes into the visit
-    _blood_pressure(readings, visits[chance(rng, 0.85, len(visits))], base, encounters, 600)
+    measured = visits[chance(rng, 0.85, len(visits))]
+    _blood_pressure(readings, measured, base, encounters, 600)
+    _vital_signs(readings, measured, encounters.start[measured] + 600, base, share=0.5, acute=False)
     weighed = chance(rng, 0.3 + 0.55 * found.active("heart_failure")[who])  # daily weights matter in HF
     readings.add(visits[weighed], codes.WEIGHT,
                  np.round(base.weight[who[weighed]] * rng.normal(1, 0.015, weighed.sum()), 1), at[weighed])
@@ -119,15 +131,57 @@ def _office_measurements(readings: _Readings, found: Conditions, base: Baselines
                                                             4.0, 15.0), 1), at[a1c] + 1800)
 
 
-def _blood_pressure(readings: _Readings, visits: Ints, base: Baselines, encounters: Encounters, offset: int) -> None:
+def _blood_pressure(readings: _Readings, visits: Ints, base: Baselines, encounters: Encounters, offset: int,
+                    at: Ints | None = None) -> None:
     """Two rows sharing the panel code and time: systolic and diastolic."""
     rng, k = readings.rng, len(visits)
     who = encounters.owner[visits]
     systolic = np.clip(np.round(base.systolic[who] + rng.normal(0, 8, k)), 85, 220)
     diastolic = np.clip(np.round(0.45 * systolic + 22 + rng.normal(0, 5, k)), 45, 125)
-    at = encounters.start[visits] + offset
+    at = at if at is not None else encounters.start[visits] + offset
     readings.add(visits, codes.SYSTOLIC, systolic, at, codes.BP_PANEL)
     readings.add(visits, codes.DIASTOLIC, diastolic, at, codes.BP_PANEL)
+
+
+def _acute_care_vitals(readings: _Readings, base: Baselines, as_of: int) -> None:
+    """A triage set at each ED visit, and one set a day on the ward for each hospital stay (a stay still going
+    on has its sets up to now)."""
+    encounters = readings.encounters
+    ed = np.concatenate([encounters.where(EncounterClass.emergency, status) for status in
+                         (EncounterStatus.finished, EncounterStatus.in_progress)])
+    triage = np.asarray(encounters.start[ed] + 900, dtype=np.int64)
+    stays = np.concatenate([encounters.where(EncounterClass.inpatient, status) for status in
+                            (EncounterStatus.finished, EncounterStatus.in_progress)])
+    until = np.where(encounters.end[stays] >= 0, encounters.end[stays], as_of)
+    first = encounters.start[stays] + 6 * HOUR
+    sets = np.maximum((until - first) // (24 * HOUR), 0) + 1
+    stay = np.repeat(stays, sets)
+    day = np.arange(len(stay)) - np.repeat(np.cumsum(sets) - sets, sets)
+    ward = np.asarray(np.repeat(first, sets) + day * 24 * HOUR, dtype=np.int64)
+    visits, at = np.concatenate([ed, stay]), np.concatenate([triage, ward])
+    _blood_pressure(readings, visits, base, encounters, 0, at=at)
+    _vital_signs(readings, visits, at, base, share=1.0, acute=True)
+
+
+def _vital_signs(readings: _Readings, visits: Ints, at: Ints, base: Baselines, *, share: float,
+                 acute: bool) -> None:
+    """Pulse at every set; respiratory rate, temperature and oxygen saturation at `share` of them."""
+    rng, encounters = readings.rng, readings.encounters
+    who = encounters.owner[visits]
+    illness = 1.0 if acute else 0.0
+    k = len(visits)
+    readings.add(visits, codes.HEART_RATE, _rounded(base.heart_rate[who] + 9 * illness + rng.normal(0, 6, k),
+                                                    38, 170, 0), at)
+    taken = chance(rng, share, k)
+    readings.add(visits[taken], codes.RESPIRATORY_RATE, _rounded(
+        base.respiratory_rate[who[taken]] + 2.5 * illness + rng.normal(0, 1.5, taken.sum()), 8, 40, 0), at[taken])
+    taken = chance(rng, share, k)
+    fever = 1.3 * illness * chance(rng, 0.15, taken.sum())
+    readings.add(visits[taken], codes.BODY_TEMPERATURE, _rounded(
+        rng.normal(36.8, 0.25, taken.sum()) + fever, 35.0, 41.0, 1), at[taken])
+    taken = chance(rng, share, k)
+    readings.add(visits[taken], codes.OXYGEN_SATURATION, _rounded(
+        base.oxygen_saturation[who[taken]] - 1.5 * illness + rng.normal(0, 1.0, taken.sum()), 75, 100, 0), at[taken])
 
 
 def _metabolic_panel(readings: _Readings, visits: Ints, base: Baselines, found: Conditions, offset: int,
