@@ -39,9 +39,10 @@ class Scenario:
         return patient_id
 
     def condition(self, patient_id: int, icd10: str, *, since: date = date(2020, 1, 1),
-                  status: str = "active") -> None:
-        self._add("src_conditions", patient_id=patient_id, icd10=icd10, clinical_status=status,
-                  verification_status="confirmed", onset_date=since, recorded_at=at(since))
+                  status: str = "active", verification: str = "confirmed") -> None:
+        """A conditions row; it reaches src_conditions through the snapshot's own filter (see run)."""
+        self._add("conditions", patient_id=patient_id, icd10=icd10, clinical_status=status,
+                  verification_status=verification, onset_date=since, recorded_at=at(since))
 
     def encounter(self, patient_id: int, class_code: str, start: datetime, end: datetime | None = None, *,
                   status: str = "finished", disposition: str | None = None, reason: str | None = None) -> int:
@@ -88,9 +89,22 @@ class Scenario:
                 marks = ", ".join("?" for _ in names)
                 con.executemany(f"INSERT INTO {source.table} VALUES ({marks})",  # noqa: S608 - our table names
                                 [[row[n] for n in names] for row in rows])
+        self._conditions_through_the_snapshot_filter(con)
         engine.prepare(con, engine.Parameters(self.as_of, self.program))
         engine.run_definitions(con, catalog.load_definitions())
         return Result(con)
+
+
+    def _conditions_through_the_snapshot_filter(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("CREATE TEMP TABLE conditions (patient_id BIGINT, icd10 VARCHAR, clinical_status VARCHAR, "
+                    "verification_status VARCHAR, onset_date DATE, recorded_at TIMESTAMP)")
+        rows = self.rows.get("conditions", [])
+        if rows:
+            con.executemany("INSERT INTO conditions VALUES (?, ?, ?, ?, ?, ?)",
+                            [list(row.values()) for row in rows])
+        con.execute("INSERT INTO src_conditions SELECT patient_id, icd10, "  # noqa: S608 - our own constant
+                    "coalesce(onset_date, CAST(recorded_at AS DATE)) FROM conditions "
+                    f"WHERE icd10 IS NOT NULL AND {snapshot.COUNTED_CONDITION}")
 
 
 @dataclass

@@ -60,7 +60,7 @@ def test_cbp_denominator(change: str, in_denominator: bool) -> None:
     if change == "one_visit":
         scenario.rows["src_encounters"].pop()
     if change == "late_diagnosis":  # diagnosed after June 30 of the period... here within its last 6 months
-        scenario.rows["src_conditions"].clear()
+        scenario.rows["conditions"].clear()
         scenario.condition(1, "I10", since=date(2026, 2, 1))
     assert bool(_status(scenario, "cbp")) is in_denominator
 
