@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, Query, Request, status
+from sqlalchemy.orm import Session
 
+from careloop.access import Actor
 from careloop.clock import utcnow
-from careloop.http.deps import ApiActor, DbSession, expected_version
+from careloop.http.deps import ApiActor, DbSession, as_api_actor, expected_version
 from careloop.http.responses import ModelResponse
 from careloop.models import Task, TaskStatus
 from careloop.tasks import service
@@ -56,9 +58,8 @@ def _action_names(status: TaskStatus) -> tuple[str, ...]:
 
 
 @router.get("/worklist", response_model=TaskPage, summary="My worklist")
-def my_worklist(
-    session: DbSession,
-    actor: ApiActor,
+async def my_worklist(
+    request: Request,
     status_: Annotated[list[TaskStatus] | None, Query(alias="status")] = None,
     patient: UUID | None = None,
     patient_name: Annotated[str | None, Query(max_length=100)] = None,
@@ -70,9 +71,14 @@ def my_worklist(
     """Tasks assigned to me, to my teams and to my care-team roles, soonest due and most urgent first."""
     filters = WorklistFilter(status=status_, patient_id=patient, patient_name=patient_name, type=type, due=due,
                              page=page, size=size)
+    return await as_api_actor(request, partial(_worklist_page, filters))
+
+
+def _worklist_page(filters: WorklistFilter, session: Session, actor: Actor) -> ModelResponse:
     tasks, total = service.worklist(session, actor, filters)
     now = utcnow()
-    return ModelResponse(TaskPage(items=[task_out(t, now) for t in tasks], total=total, page=page, size=size))
+    return ModelResponse(TaskPage(items=[task_out(t, now) for t in tasks], total=total, page=filters.page,
+                                  size=filters.size))
 
 
 @router.post("/patients/{patient_id}/tasks", response_model=TaskOut, status_code=status.HTTP_201_CREATED)
