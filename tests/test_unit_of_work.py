@@ -110,3 +110,18 @@ def test_a_request_commits_before_its_response_is_sent(personas: Personas, beare
             "type": "outreach", "title": "Call about the new inhaler", "owner": {"role": "pharmacist"}})
     assert created.status_code == 201, created.text
     assert happened.index("commit") < happened.index("response")
+
+
+def test_a_read_mostly_unit_writes_the_same_audit_row_as_a_writing_one(personas: Personas) -> None:
+    """A GET's allowed row goes in as one Core INSERT at the end, not through the ORM: the stored row is the
+    same (the raw `detail` too: JSON null either way)."""
+    for action, read_mostly in (("test.written", False), ("test.read", True)):
+        with db.unit_of_work(read_mostly=read_mostly) as s:
+            actor = personas.actor(s, personas.coordinator_id)
+            audit.record(s, actor, action, patient_id=personas.patient_id, entity_type="patient", entity_id="p1")
+    with db.unit_of_work() as s:
+        rows = s.execute(text("SELECT action, actor_id, actor_username, outcome, patient_id, entity_type, entity_id,"
+                              " source_ip, channel, CAST(detail AS TEXT) FROM audit_events"
+                              " WHERE action IN ('test.written', 'test.read') ORDER BY id")).all()
+    assert len(rows) == 2
+    assert rows[0][1:] == rows[1][1:]
