@@ -75,10 +75,10 @@ def api_actor(request: Request, session: DbSession) -> Actor:
     """API clients send a bearer token; a signed-in browser may use its session cookie plus the CSRF header."""
     token = _bearer(request)
     if token is not None:
-        user = auth.resolve_api_token(session, token)
-        if user is None:
+        actor = auth.api_token_actor(session, token, channel="api", source_ip=client_ip(request))
+        if actor is None:
             raise NotAuthenticated("The bearer token is unknown, revoked or expired.")
-        return auth.actor_for(session, user, channel="api", source_ip=client_ip(request))
+        return actor
     cookie = request.cookies.get(SESSION_COOKIE)
     resolved = auth.resolve_session(session, cookie) if cookie else None
     if resolved is None:
