@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from careloop import audit, db
 from careloop.models import AuditEvent, Patient
@@ -77,18 +77,10 @@ def test_a_read_mostly_unit_that_writes_early_takes_the_lock_then(personas: Pers
     assert _audit_rows("test.early-write") == 1
 
 
-def test_a_request_commits_before_its_response_is_sent(personas: Personas, bearer_for: BearerFor,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """A client told '201 Created' must find the change saved: the commit comes before the response starts
-    (a commit after it could fail unseen, and a redirected browser could read the page before the change)."""
+def _spied_app(happened: list[str], monkeypatch: pytest.MonkeyPatch) -> ASGIApp:
+    """The app, noting "commit" at each Session.commit and "response" when a response starts."""
     from careloop.app import create_app
 
-    headers = bearer_for(personas.coordinator_id)
-    with db.unit_of_work() as s:
-        patient = s.get(Patient, personas.patient_id)
-        assert patient is not None
-        patient_id = patient.public_id
-    happened: list[str] = []
     app = create_app()
 
     async def spying(scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,8 +97,54 @@ def test_a_request_commits_before_its_response_is_sent(personas: Personas, beare
         commit(self)
 
     monkeypatch.setattr(Session, "commit", recorded_commit)
-    with TestClient(spying) as client:
+    return spying
+
+
+def _patient_public_id(personas: Personas) -> str:
+    with db.unit_of_work() as s:
+        patient = s.get(Patient, personas.patient_id)
+        assert patient is not None
+        return str(patient.public_id)
+
+
+def test_a_request_commits_before_its_response_is_sent(personas: Personas, bearer_for: BearerFor,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client told '201 Created' must find the change saved: the commit comes before the response starts
+    (a commit after it could fail unseen, and a redirected browser could read the page before the change)."""
+    headers = bearer_for(personas.coordinator_id)
+    patient_id = _patient_public_id(personas)
+    happened: list[str] = []
+    with TestClient(_spied_app(happened, monkeypatch)) as client:
         created = client.post(f"/api/v1/patients/{patient_id}/tasks", headers=headers, json={
             "type": "outreach", "title": "Call about the new inhaler", "owner": {"role": "pharmacist"}})
     assert created.status_code == 201, created.text
     assert happened.index("commit") < happened.index("response")
+
+
+def test_a_read_mostly_unit_writes_the_same_audit_row_as_a_writing_one(personas: Personas) -> None:
+    """A GET's allowed row goes in as one Core INSERT at the end, not through the ORM: the stored row is the
+    same (the raw `detail` too: JSON null either way)."""
+    for action, read_mostly in (("test.written", False), ("test.read", True)):
+        with db.unit_of_work(read_mostly=read_mostly) as s:
+            actor = personas.actor(s, personas.coordinator_id)
+            audit.record(s, actor, action, patient_id=personas.patient_id, entity_type="patient", entity_id="p1")
+    with db.unit_of_work() as s:
+        rows = s.execute(text("SELECT action, actor_id, actor_username, outcome, patient_id, entity_type, entity_id,"
+                              " source_ip, channel, CAST(detail AS TEXT) FROM audit_events"
+                              " WHERE action IN ('test.written', 'test.read') ORDER BY id")).all()
+    assert len(rows) == 2
+    assert rows[0][1:] == rows[1][1:]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/worklist", "/api/v1/patients/{patient_id}"])
+def test_the_hot_reads_commit_their_audit_rows_before_the_response(path: str, personas: Personas,
+                                                                   bearer_for: BearerFor,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worklist and the patient record run their unit of work on one thread hop (http.deps.as_api_actor):
+    their audit rows are still committed before the data leaves."""
+    headers = bearer_for(personas.coordinator_id)
+    path = path.format(patient_id=_patient_public_id(personas))
+    happened: list[str] = []
+    with TestClient(_spied_app(happened, monkeypatch)) as client:
+        assert client.get(path, headers=headers).status_code == 200
+    assert happened == ["commit", "response"]

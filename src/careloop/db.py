@@ -122,10 +122,15 @@ def after_rollback(session: Session, action: AfterRollback) -> None:
 WritePhaseAction = Callable[[Session], None]
 
 
+def defers_writes(session: Session) -> bool:
+    """Whether `write_phase` would hold an action back to the end of this (read-mostly) unit of work."""
+    return bool(session.info.get(_READ_PHASE))
+
+
 def write_phase(session: Session, action: WritePhaseAction) -> None:
     """Run `action` in this unit of work's write phase: at once in a writing unit of work; at the end, in the
     same transaction and before the commit, in a read-mostly one (an audit trail of what a GET showed)."""
-    if session.info.get(_READ_PHASE):
+    if defers_writes(session):
         session.info.setdefault("write_phase", []).append(action)
     else:
         action(session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
@@ -32,15 +33,23 @@ _TEAM_IDS = select(TeamMembership.team_id).where(TeamMembership.user_id == bindp
 
 def load_actor(session: Session, user: User, *, channel: str, source_ip: str | None = None) -> Actor:
     team_ids = session.scalars(_TEAM_IDS, {"user_id": user.id}).all()
+    return user_actor(user.id, user.username, user.display_name, user.roles, team_ids, channel=channel,
+                      source_ip=source_ip)
+
+
+def user_actor(user_id: int, username: str, display_name: str, roles: Iterable[str], team_ids: Iterable[int], *,
+               channel: str, source_ip: str | None = None) -> Actor:
+    """A user as an actor, from the user's columns and team ids (however they were read)."""
+    role_tuple = tuple(roles)
     return Actor(
-        user_id=user.id,
-        username=user.username,
-        display_name=user.display_name,
-        roles=tuple(user.roles),
+        user_id=user_id,
+        username=username,
+        display_name=display_name,
+        roles=role_tuple,
         team_ids=tuple(sorted(team_ids)),
         channel=channel,
         source_ip=source_ip,
-        permissions=permissions_for(tuple(user.roles)),
+        permissions=permissions_for(role_tuple),
     )
 
 

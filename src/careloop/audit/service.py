@@ -4,13 +4,14 @@ written again after the rollback that the refusal itself causes, so denied attem
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from careloop.clock import utcnow
-from careloop.db import PendingInserts, after_rollback, write_phase
+from careloop.db import PendingInserts, after_rollback, defers_writes, write_phase
 from careloop.models.audit import AuditEvent, AuditOutcome
 
 if TYPE_CHECKING:
@@ -53,6 +54,11 @@ def record(
     if into is not None and outcome is AuditOutcome.allowed:
         into.add(AuditEvent, row)
         return
+    if outcome is AuditOutcome.allowed and defers_writes(session):
+        # A GET's row (a patient record read): one Core INSERT in the write phase. Through the ORM, the flush
+        # of this one object cost more than most of the page's queries.
+        write_phase(session, partial(_insert_rows, [row]))
+        return
     session.add(AuditEvent(**row))
     if outcome is not AuditOutcome.allowed:
         after_rollback(session, lambda fresh: fresh.add(AuditEvent(**row)))
@@ -64,12 +70,11 @@ def record_list(
     """One row per patient a list showed, in one statement: 'who saw my record' must include lists."""
     rows = [_row(actor, action, AuditOutcome.allowed, patient_id=pid, entity_type=entity_type)
             for pid in dict.fromkeys(patient_ids)]
-    if not rows:
-        return
+    if rows:
+        write_phase(session, partial(_insert_rows, rows))
 
-    def insert_rows(writer: Session) -> None:
-        # The table, not the mapped class: a list page writes one row per patient on every load, and the ORM's
-        # bulk-insert path (mapper lookups, per-row state) cost more than the INSERT itself.
-        writer.execute(insert(_AUDIT_TABLE), rows)
 
-    write_phase(session, insert_rows)
+def _insert_rows(rows: list[dict[str, Any]], writer: Session) -> None:
+    # The table, not the mapped class: a page writes its rows on every load, and the ORM's insert path (mapper
+    # lookups, per-row state, the unit of work's flush) cost more than the INSERT itself.
+    writer.execute(insert(_AUDIT_TABLE), rows)

@@ -6,19 +6,20 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from careloop import audit
-from careloop.access import Actor, load_actor
+from careloop.access import Actor, load_actor, user_actor
 from careloop.auth import throttle
 from careloop.auth.passwords import hash_password, needs_rehash, verify_password
 from careloop.clock import utcnow
 from careloop.config import get_settings
-from careloop.db import after_rollback
+from careloop.db import after_rollback, write_phase
 from careloop.errors import InvalidInput, NotAuthenticated
-from careloop.models import ApiToken, AuditOutcome, LoginAttempt, User, WebSession
+from careloop.models import ApiToken, AuditOutcome, LoginAttempt, TeamMembership, User, WebSession
 from careloop.users import repository as users_repo
 
 WRONG_CREDENTIALS = "Wrong username or password."
@@ -131,6 +132,40 @@ def resolve_api_token(session: Session, token: str) -> User | None:
     if record.last_used_at is None or now - record.last_used_at > _TOUCH_EVERY:
         record.last_used_at = now
     return user
+
+
+# Built once: the JSON API resolves its bearer token, the token's user and the user's teams on every request,
+# as plain rows (one per team, or one with no team).
+_LIVE_TOKEN_ACTOR = (
+    select(ApiToken.id, ApiToken.expires_at, ApiToken.last_used_at, User.id, User.username, User.display_name,
+           User.roles, TeamMembership.team_id)
+    .join(User, User.id == ApiToken.user_id)
+    .outerjoin(TeamMembership, TeamMembership.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active)
+)
+
+
+def api_token_actor(session: Session, token: str, *, channel: str, source_ip: str | None) -> Actor | None:
+    """The actor a live API token acts for, or None: resolve_api_token then actor_for, in one statement.
+
+    Resolved afresh on every request, so a revoked token or a deactivated user stops at once. Two statements
+    and two ORM objects (token, user) were about a tenth of a worklist request's thread time."""
+    now = utcnow()
+    rows = session.execute(_LIVE_TOKEN_ACTOR, {"digest": token_digest(token)}).all()
+    if not rows:
+        return None
+    token_id, expires_at, last_used_at, user_id, username, display_name, roles, _ = rows[0]
+    if expires_at is not None and expires_at <= now:
+        return None
+    if last_used_at is None or now - last_used_at > _TOUCH_EVERY:
+        write_phase(session, partial(_touch_api_token, token_id, now))
+    return user_actor(user_id, username, display_name, roles, (row.team_id for row in rows if row.team_id is not None),
+                      channel=channel, source_ip=source_ip)
+
+
+def _touch_api_token(token_id: int, now: datetime, writer: Session) -> None:
+    writer.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+                   .execution_options(synchronize_session=False))
 
 
 def actor_for(session: Session, user: User, *, channel: str, source_ip: str | None) -> Actor:

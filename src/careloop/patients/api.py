@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
+from careloop.access import Actor
 from careloop.careteams.schemas import CareTeamMemberOut
 from careloop.careteams.service import member_out
 from careloop.clock import utcnow
-from careloop.http.deps import ApiActor, DbSession
+from careloop.http.deps import ApiActor, DbSession, as_api_actor
 from careloop.http.responses import ModelResponse
 from careloop.models import Condition, Encounter, MedicationRequest, Observation, Patient
 from careloop.patients import service
@@ -60,7 +63,11 @@ def my_panel(
 
 
 @router.get("/patients/{patient_id}", response_model=PatientRecord)
-def patient_record(patient_id: UUID, session: DbSession, actor: ApiActor) -> ModelResponse:
+async def patient_record(patient_id: UUID, request: Request) -> ModelResponse:
+    return await as_api_actor(request, partial(_patient_record, patient_id))
+
+
+def _patient_record(patient_id: UUID, session: Session, actor: Actor) -> ModelResponse:
     chart = service.chart(session, actor, patient_id)
     now = utcnow()
     return ModelResponse(PatientRecord(

@@ -10,7 +10,7 @@ from uuid import UUID
 from careloop.access import Actor
 from careloop.models import CareTeamMember, Task, TaskEvent, TaskPriority, TaskStatus
 from careloop.tasks.summary import TaskSummary, summarize
-from careloop.tasks.workflow import OPEN_STATUSES, allowed_actions
+from careloop.tasks.workflow import OPEN_STATUSES, Action, allowed_actions
 from careloop.web.formatting import label
 
 # The worklist row offers the everyday moves, in the order they are usually made; the task page offers
@@ -71,7 +71,7 @@ def actions_for(task: Task | TaskSummary, actor: Actor, *,
     offered: list[ActionView] = []
     if task.status in OPEN_STATUSES and task.owner_user_id != actor.user_id:
         offered.append(CLAIM)
-    allowed = allowed_actions(task.status)
+    allowed: Sequence[Action] = allowed_actions(task.status)
     if names is not None:
         allowed = sorted((a for a in allowed if a.name in names), key=lambda a: names.index(a.name))
     offered.extend(ActionView(a.name, a.label, a.needs_reason, primary=a.name in ("start", "complete", "resume"))

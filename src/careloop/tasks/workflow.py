@@ -12,6 +12,7 @@ here as a table that a deployment could replace, not as branches scattered throu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from careloop.models.task import TaskStatus as S
 
@@ -51,8 +52,10 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def allowed_actions(status: S) -> list[Action]:
-    return [a for a in ACTIONS.values() if status in a.sources]
+@cache
+def allowed_actions(status: S) -> tuple[Action, ...]:
+    """Computed once per status: every task shown on a worklist asks (the table above never changes)."""
+    return tuple(a for a in ACTIONS.values() if status in a.sources)
 
 
 def target_status(action: Action, current: S, resume_status: S | None) -> S:
