@@ -77,3 +77,12 @@ def test_a_read_records_the_tokens_last_use_once_a_minute(client: TestClient, pe
     assert client.get("/api/v1/worklist", headers=headers).status_code == 200
     latest = last_used()
     assert isinstance(latest, type(first)) and latest > first  # type: ignore[operator]
+
+
+def test_an_anonymous_request_is_refused_before_its_parameters_are_checked(client: TestClient) -> None:
+    # The worklist and patient record resolve their actor on the work's own thread hop; a request with no
+    # credentials at all is still told to sign in (401), whatever its parameters, as on every other route.
+    for path in ("/api/v1/worklist?page=0", "/api/v1/worklist", "/api/v1/patients/not-a-uuid"):
+        response = client.get(path)
+        assert response.status_code == 401, (path, response.text)
+        assert "Bearer" in response.text

@@ -91,6 +91,15 @@ def api_actor(request: Request, session: DbSession) -> Actor:
 
 ApiActor = Annotated[Actor, Depends(api_actor)]
 
+
+async def credentials_presented(request: Request) -> None:
+    """Refuse a request that carries neither a bearer token nor a session cookie, before its parameters are
+    checked (a dependency runs first): routes that resolve their actor inside `as_api_actor` answer 401, not
+    422, to an anonymous request with a bad parameter, as every other route does. Async and without the
+    database: whether the credentials are valid is decided with the work, on its thread hop."""
+    if _bearer(request) is None and not request.cookies.get(SESSION_COOKIE):
+        raise NotAuthenticated("Sign in, or send 'Authorization: Bearer <token>'.")
+
 T = TypeVar("T")
 
 

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,7 @@ from careloop.access import Actor
 from careloop.careteams.schemas import CareTeamMemberOut
 from careloop.careteams.service import member_out
 from careloop.clock import utcnow
-from careloop.http.deps import ApiActor, DbSession, as_api_actor
+from careloop.http.deps import ApiActor, DbSession, as_api_actor, credentials_presented
 from careloop.http.responses import ModelResponse
 from careloop.models import Condition, Encounter, MedicationRequest, Observation, Patient
 from careloop.patients import service
@@ -62,7 +62,7 @@ def my_panel(
     return service.panel(session, actor, filters)
 
 
-@router.get("/patients/{patient_id}", response_model=PatientRecord)
+@router.get("/patients/{patient_id}", response_model=PatientRecord, dependencies=[Depends(credentials_presented)])
 async def patient_record(patient_id: UUID, request: Request) -> ModelResponse:
     return await as_api_actor(request, partial(_patient_record, patient_id))
 

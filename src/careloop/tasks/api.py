@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from careloop.access import Actor
 from careloop.clock import utcnow
-from careloop.http.deps import ApiActor, DbSession, as_api_actor, expected_version
+from careloop.http.deps import ApiActor, DbSession, as_api_actor, credentials_presented, expected_version
 from careloop.models import Task, TaskStatus
 from careloop.tasks import service
 from careloop.tasks.schemas import (
@@ -70,7 +70,8 @@ def _action_names(status: TaskStatus) -> tuple[str, ...]:
     return ("claim", *(a.name for a in allowed_actions(status)))
 
 
-@router.get("/worklist", response_model=TaskPage, summary="My worklist")
+@router.get("/worklist", response_model=TaskPage, summary="My worklist",
+            dependencies=[Depends(credentials_presented)])
 async def my_worklist(
     request: Request,
     status_: Annotated[list[TaskStatus] | None, Query(alias="status")] = None,
