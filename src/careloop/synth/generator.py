@@ -50,7 +50,8 @@ from careloop.synth.writer import (
 CHUNK_SIZE = 10_000
 STAFF_TABLES = ("users", "teams", "team_memberships")
 # Parents before children, so foreign keys hold at every statement; on PostgreSQL the first three go down the
-# first writing lane and the rest, which refer only to patients, down the second (see load.py).
+# first writing lane and the rest, which refer to those patients (and encounter diagnoses to those encounters),
+# down the second once the first lane's chunk is committed (see load.py).
 PATIENT_TABLES = ("patients", "encounters", "observations", "patient_identifiers", "conditions",
                   "medication_requests", "care_team_members", "tasks", "task_events")
 TABLES = STAFF_TABLES + PATIENT_TABLES

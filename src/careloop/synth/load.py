@@ -3,9 +3,9 @@
 On PostgreSQL most of a bulk load's time is the server's (index maintenance and a foreign-key trigger per
 row), and one COPY keeps one server process busy. So a chunk's tables go down two lanes: the first writes
 the patients, their encounters and observations and commits; the second, in its own connection and thread,
-then writes the rows that refer to those patients (identifiers, conditions, medicines, care teams, tasks)
-while the first lane already loads the next chunk. If anything fails, chunks the second lane did not finish
-are deleted again (their rows cascade from the patient), so the database never keeps half a chunk.
+then writes the rows that refer to those patients and encounters (identifiers, conditions, medicines, care
+teams, tasks) while the first lane already loads the next chunk. If anything fails, chunks the second lane did
+not finish are deleted again (their rows cascade from the patient), so the database never keeps half a chunk.
 
 SQLite allows one writer at a time: there the whole chunk is one transaction on one connection.
 """
