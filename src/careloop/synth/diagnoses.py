@@ -23,7 +23,7 @@ from careloop.models.condition import ConditionCategory, ConditionClinicalStatus
 from careloop.models.encounter import EncounterClass, EncounterStatus
 from careloop.synth.clinical import ALL_VARIANTS, VARIANT_OFFSET, Conditions
 from careloop.synth.demographics import People
-from careloop.synth.draw import Bools, Ints, between, chance, days, lookup
+from careloop.synth.draw import Bools, Ints, between, chance, days, lookup, place_in_chunk
 from careloop.synth.frames import NULL_INT, SECONDS_PER_DAY, Frame, arrange, public_ids
 from careloop.synth.utilisation import Encounters
 from careloop.synth.writer import IdAllocator
@@ -93,9 +93,7 @@ def _secondary(rng: np.random.Generator, found: Conditions, encounters: Encounte
     first = np.concatenate([[0], np.cumsum(per_patient)[:-1]])
     owner = encounters.owner[took_place]
     encounter = np.repeat(took_place, per_patient[owner])
-    within = np.arange(len(encounter)) - np.repeat(np.cumsum(per_patient[owner]) - per_patient[owner],
-                                                   per_patient[owner])
-    pair = np.repeat(first[owner], per_patient[owner]) + within
+    pair = np.repeat(first[owner], per_patient[owner]) + place_in_chunk(per_patient[owner])
     patient, spec = owner_of_condition[pair], condition[pair]
     position = VARIANT_OFFSET[spec] + found.variant[patient, spec]
     icd10 = lookup([c.icd10 for c in ALL_VARIANTS], position)

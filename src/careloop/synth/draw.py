@@ -52,6 +52,12 @@ def in_chunks_of(lengths: Ints) -> Ints:
     return np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
 
 
+def place_in_chunk(lengths: Ints) -> Ints:
+    """Row index -> its position within its owner's run, for rows laid out as in `in_chunks_of`."""
+    starts = np.cumsum(lengths) - lengths
+    return np.arange(int(np.sum(lengths)), dtype=np.int64) - np.repeat(starts, lengths)
+
+
 def lookup(table: Sequence[str], index: Ints) -> NDArray[np.str_]:
     return np.asarray(table, dtype=np.str_)[index]
 

@@ -18,7 +18,7 @@ from careloop.synth import codes
 from careloop.synth.clinical import Conditions
 from careloop.synth.codes import Loinc
 from careloop.synth.demographics import People
-from careloop.synth.draw import Floats, Ints, between, chance
+from careloop.synth.draw import Floats, Ints, between, chance, place_in_chunk
 from careloop.synth.frames import NULL_INT, Frame, arrange, concat, public_ids
 from careloop.synth.utilisation import HOUR, Encounters
 from careloop.synth.writer import IdAllocator
@@ -156,7 +156,7 @@ def _acute_care_vitals(readings: _Readings, base: Baselines, as_of: int) -> None
     first = encounters.start[stays] + 6 * HOUR
     sets = np.maximum((until - first) // (24 * HOUR), 0) + 1
     stay = np.repeat(stays, sets)
-    day = np.arange(len(stay)) - np.repeat(np.cumsum(sets) - sets, sets)
+    day = place_in_chunk(sets)
     ward = np.asarray(np.repeat(first, sets) + day * 24 * HOUR, dtype=np.int64)
     visits, at = np.concatenate([ed, stay]), np.concatenate([triage, ward])
     _blood_pressure(readings, visits, base, encounters, 0, at=at)
