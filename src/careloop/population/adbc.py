@@ -12,25 +12,39 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 # The page cache of a connection that bulk-writes millions of rows (the write-back), against SQLite's 2 MB
 # default: the indexes being appended to stay in memory, a third off a million patients' write-back. Readers
 # (the snapshot's sequential scans) gain nothing from it, so they keep the default and the memory.
 WRITER_CACHE_KIB = 512 * 1024
 
 
+# The URLs are SQLAlchemy's (CARELOOP_DATABASE_URL), read here without SQLAlchemy: this module runs in the
+# transfer children, and importing SQLAlchemy there took most of a child's start (0.8 of 1.5 s), which the
+# snapshot waits for.
+
 def dialect_of(database_url: str) -> str:
-    name = make_url(database_url).get_backend_name()
-    if name not in ("sqlite", "postgresql"):
-        raise ValueError(f"population analytics supports SQLite and PostgreSQL, not {name}")
+    """'sqlite' or 'postgresql', from the URL's scheme (a driver suffix such as +psycopg ignored)."""
+    scheme, sep, _ = database_url.partition("://")
+    name = scheme.split("+", 1)[0]
+    if not sep or name not in ("sqlite", "postgresql"):
+        raise ValueError(f"population analytics supports SQLite and PostgreSQL, not {name or database_url!r}")
     return name
 
 
+def sqlite_path(database_url: str) -> str:
+    """The file of a SQLite URL: sqlite:///relative/path or sqlite:////absolute/path (query options dropped),
+    taken literally, as SQLAlchemy opens it, so both open the same file."""
+    rest = database_url.partition("://")[2]
+    path = rest.removeprefix("/").partition("?")[0]
+    if not path or path == ":memory:":
+        raise ValueError("population analytics needs a SQLite file, not an in-memory database")
+    return path
+
+
 def libpq_uri(database_url: str) -> str:
-    """The SQLAlchemy URL as libpq takes it (no driver name; query options such as search_path kept)."""
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+    """The SQLAlchemy URL as libpq takes it: the same URI with no driver name (libpq reads the percent-encoded
+    user, password and query options, such as a search_path, as SQLAlchemy writes them)."""
+    return "postgresql://" + database_url.partition("://")[2]
 
 
 @contextmanager
@@ -39,10 +53,7 @@ def connect(database_url: str, *, bulk_writer: bool = False) -> Iterator[Any]:
     if dialect_of(database_url) == "sqlite":
         import adbc_driver_sqlite.dbapi as sqlite_adbc
 
-        path = make_url(database_url).database
-        if not path or path == ":memory:":
-            raise ValueError("population analytics needs a SQLite file, not an in-memory database")
-        conn: Any = sqlite_adbc.connect(path)
+        conn: Any = sqlite_adbc.connect(sqlite_path(database_url))
         _sqlite_pragmas(conn, cache_kib=WRITER_CACHE_KIB if bulk_writer else None)
     else:
         import adbc_driver_postgresql.dbapi as pg_adbc
@@ -64,5 +75,20 @@ def _sqlite_pragmas(conn: Any, *, cache_kib: int | None) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         if cache_kib is not None:
             cursor.execute(f"PRAGMA cache_size=-{cache_kib}")
+            # The bulk writer's commit leaves the log to `checkpoint`, called once the commit is reported.
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+    finally:
+        cursor.close()
+
+
+def checkpoint(conn: Any, database_url: str) -> None:
+    """SQLite: copy the write-ahead log into the database file now, without waiting for readers (PASSIVE: what
+    a reader still uses is copied by a later checkpoint). PostgreSQL: nothing to do."""
+    if dialect_of(database_url) != "sqlite":
+        return
+    cursor = conn.cursor()
+    try:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        cursor.fetchall()
     finally:
         cursor.close()

@@ -73,19 +73,22 @@ def _compute_and_write(url: str, run_id: int, params: engine.Parameters,
             read = snapshot.load_snapshot(con, url, folder, as_of=params.as_of)
             progress.advance("snapshot read")
             engine.prepare(con, params)
-            written = _compute_writing_as_ready(con, url, run_id, folder, definitions, progress)
-            progress.advance("written back")
-            tiers = dict(con.execute("SELECT risk_tier, count(*) FROM patient_results GROUP BY 1").fetchall())
-            cohorts = dict(con.execute("SELECT cohort, count(*) FROM cohort_members GROUP BY 1").fetchall())
+            writer = writeback.ResultWriter(con, url, run_id, folder)
+            try:
+                written = _compute_writing_as_ready(con, writer, definitions, progress)
+                progress.advance("written back")
+                tiers = dict(con.execute("SELECT risk_tier, count(*) FROM patient_results GROUP BY 1").fetchall())
+                cohorts = dict(con.execute("SELECT cohort, count(*) FROM cohort_members GROUP BY 1").fetchall())
+            finally:
+                writer.close()  # the writer's checkpoint, after the results became readable
         finally:
             con.close()
     return RunSummary(run_id, params.as_of, read, written, tiers, cohorts)
 
 
-def _compute_writing_as_ready(con: duckdb.DuckDBPyConnection, url: str, run_id: int, folder: Path,
+def _compute_writing_as_ready(con: duckdb.DuckDBPyConnection, writer: writeback.ResultWriter,
                               definitions: tuple[catalog.Definition, ...], progress: Progress) -> dict[str, int]:
     """Run every definition, handing each result table to the write-back as soon as it is complete."""
-    writer = writeback.ResultWriter(con, url, run_id, folder)
     try:
         engine.run_definitions(con, definitions, on_done=lambda d: progress.advance(d.name),
                                on_assembled=writer.table_ready)

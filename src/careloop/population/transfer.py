@@ -1,7 +1,7 @@
 """Moving columnar data between careloop's database and files, in a child process.
 
 The child streams each query's Arrow record batches into an Arrow IPC file (export: the snapshot, read back
-by DuckDB without decoding) or streams Parquet batches into a table with ADBC's bulk ingest (import: the
+by DuckDB without decoding) or streams an Arrow IPC file's batches into a table with ADBC's bulk ingest (import: the
 results DuckDB wrote); batches stay bounded, so memory does not grow with the population. A child process
 keeps the ADBC SQLite driver's copy of SQLite away from the sqlite3 module careloop uses in this process
 (see adbc.py); exceptions in the child are raised here.
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from careloop.population import adbc
 
@@ -74,32 +73,45 @@ def _export_one(conn: Any, sql: str, path: Path) -> int:
     """The batches as the driver hands them over, uncompressed: writing Parquet (dictionary-encoding every
     string) cost a third of the export's CPU."""
     cursor = conn.cursor()
-    rows = 0
     try:
         cursor.execute(sql)
-        reader: pa.RecordBatchReader = cursor.fetch_record_batch()
-        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as writer:
-            for batch in reader:
-                writer.write_batch(batch)
-                rows += batch.num_rows
+        return write_arrow_file(cursor.fetch_record_batch(), path)
     finally:
         cursor.close()
+
+
+def write_arrow_file(reader: pa.RecordBatchReader, path: Path) -> int:
+    """Stream the reader's batches into an Arrow IPC file; returns the rows written."""
+    rows = 0
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+            rows += batch.num_rows
     return rows
 
 
 def _ingest_one(cursor: Any, table: str, path: str) -> int:
-    source = pq.ParquetFile(path)
-    batches = pa.RecordBatchReader.from_batches(source.schema_arrow, source.iter_batches(batch_size=INGEST_BATCH_ROWS))
-    return int(cursor.adbc_ingest(table, batches, mode="append"))
+    """Append an Arrow IPC file's rows to `table`, batch by batch from the memory-mapped file."""
+    with pa.memory_map(path) as mapped:
+        source = pa.ipc.open_file(mapped)
+        batches = pa.RecordBatchReader.from_batches(
+            source.schema, (source.get_batch(i) for i in range(source.num_record_batches)))
+        return int(cursor.adbc_ingest(table, batches, mode="append"))
 
 
 class StreamingIngest:
-    """A child that appends Parquet files to tables in one transaction, taking each file as it is handed over.
+    """A child that appends Arrow IPC files to tables in one transaction, taking each file as it is handed over.
 
     The population write-back hands over each result table as soon as DuckDB has it, so the database writes
     one table while DuckDB computes the next; `commit` runs the closing statements and commits, and `abort`
     ends the child, whose transaction then rolls back. The child's errors are raised here, at the next
-    hand-over or at the commit."""
+    hand-over or at the commit.
+
+    On SQLite the commit only appends to the write-ahead log; copying the log's pages into the database file
+    (the checkpoint: as many pages as the run wrote, seconds at a million patients) is the child's last act,
+    after it has reported the commit, so `commit` returns as soon as the results are readable and `close` waits
+    for the copy. Left to SQLite, the checkpoint would run inside the commit, or inside whichever request
+    committed next."""
 
     def __init__(self, database_url: str) -> None:
         command = [sys.executable, "-m", "careloop.population.transfer", STREAM_FLAG]  # fixed: no outside input
@@ -114,11 +126,18 @@ class StreamingIngest:
     def commit(self, after: list[str]) -> dict[str, int]:
         """Run `after` in the same transaction, commit, and return the rows appended per table."""
         self._send({"commit": after})
-        out, err = self._child.communicate()
-        if self._child.returncode != 0:
+        assert self._child.stdout is not None
+        report = self._child.stdout.readline()  # written once the commit is done, before the child tidies up
+        if not report:
+            _, err = self._child.communicate()
             raise TransferError(_last_line(err) or f"child exited with {self._child.returncode}")
-        written: dict[str, int] = json.loads(out)
+        written: dict[str, int] = json.loads(report)
         return written
+
+    def close(self) -> None:
+        """Wait for the child to finish what follows its commit (the checkpoint) and end (no-op once ended)."""
+        if self._child.returncode is None:
+            self._child.communicate()
 
     def abort(self) -> None:
         if self._child.poll() is None:
@@ -140,8 +159,9 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _stream_ingest() -> dict[str, int]:
-    """The child's side of StreamingIngest: one line of JSON per instruction on stdin."""
+def _stream_ingest() -> None:
+    """The child's side of StreamingIngest: one line of JSON per instruction on stdin; after the commit, the
+    rows written per table as one line on stdout, then the checkpoint."""
     database_url = json.loads(sys.stdin.readline())["database_url"]
     written: dict[str, int] = {}
     with adbc.connect(database_url, bulk_writer=True) as conn:
@@ -156,7 +176,9 @@ def _stream_ingest() -> dict[str, int]:
                 for statement in message["commit"]:
                     cursor.execute(statement)
                 conn.commit()
-                return written
+                print(json.dumps(written), flush=True)
+                adbc.checkpoint(conn, database_url)
+                return
             raise TransferError("the parent ended before the commit")
         except BaseException:
             conn.rollback()
@@ -174,10 +196,10 @@ CHILD_FUNCTIONS: dict[str, Callable[..., Any]] = {"export_queries": export_queri
 def _main() -> None:
     try:
         if STREAM_FLAG in sys.argv[1:]:
-            result: Any = _stream_ingest()
-        else:
-            request = json.loads(sys.stdin.read())
-            result = CHILD_FUNCTIONS[request["function"]](*request["args"])
+            _stream_ingest()  # reports on stdout itself, before its last step
+            return
+        request = json.loads(sys.stdin.read())
+        result = CHILD_FUNCTIONS[request["function"]](*request["args"])
     except Exception as exc:
         print(f"{type(exc).__name__}: {exc}".replace("\n", " "), file=sys.stderr)
         raise SystemExit(1) from None

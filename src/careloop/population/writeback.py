@@ -12,7 +12,6 @@ import duckdb
 
 from careloop.population import adbc, transfer
 from careloop.population.catalog import COHORT_TABLE, GAPS_TABLE
-from careloop.population.snapshot import sql_literal
 
 RESULT_TABLES = ("population_patient_results", "population_gaps", "population_cohort_members",
                  "population_cohorts")
@@ -79,16 +78,22 @@ class ResultWriter:
         if duckdb_table not in self._pending:
             return
         table, sql = self._pending.pop(duckdb_table)
-        path = self._folder / f"{table}.parquet"
-        self._con.execute(f"COPY ({sql}) TO {sql_literal(str(path))} (FORMAT parquet, COMPRESSION uncompressed)")
+        path = self._folder / transfer.arrow_file_name(table)
+        # An Arrow IPC file, as the snapshot's: the child maps it and hands the batches to the driver as they
+        # are, where Parquet cost DuckDB its encoding and the child its decoding.
+        transfer.write_arrow_file(self._con.sql(sql).to_arrow_reader(transfer.INGEST_BATCH_ROWS), path)
         self._ingest.append(table, str(path))
 
     def finish(self) -> dict[str, int]:
-        """Write the tables not handed over yet, mark the run succeeded and commit; rows written per table."""
+        """Write the tables not handed over yet, mark the run succeeded and commit; rows written per table.
+        The results are readable when this returns; `close` then waits for the writer's tidying up."""
         for duckdb_table in list(self._pending):
             self.table_ready(duckdb_table)
         return self._ingest.commit(["UPDATE population_runs SET status = 'succeeded', "
                                     f"finished_at = CURRENT_TIMESTAMP WHERE id = {int(self._run_id)}"])
+
+    def close(self) -> None:
+        self._ingest.close()
 
     def abort(self) -> None:
         self._ingest.abort()
@@ -98,4 +103,10 @@ def remove_superseded(database_url: str, run_id: int) -> None:
     """Delete the results of the runs before `run_id` (once it has succeeded). Runs after it are left alone:
     should two runs overlap, the newer one's results must survive the older one's clean-up."""
     statements = [f"DELETE FROM {table} WHERE run_id < {int(run_id)}" for table in RESULT_TABLES]
-    transfer.StreamingIngest(database_url).commit(statements)  # nothing appended: the deletes, committed
+    ingest = transfer.StreamingIngest(database_url)
+    try:
+        ingest.commit(statements)  # nothing appended: the deletes, committed
+    except BaseException:
+        ingest.abort()
+        raise
+    ingest.close()
