@@ -14,7 +14,8 @@ from sqlalchemy import func, inspect, select
 
 from careloop import db
 from careloop.models import Patient
-from careloop.synth.generator import TABLES, PopulationExists, SeedSummary, seed_population
+from careloop.synth import indexes
+from careloop.synth.generator import PATIENT_TABLES, TABLES, PopulationExists, SeedSummary, seed_population
 from careloop.synth.staff import DEMO_PASSWORD, DEMO_STAFF
 
 console = Console()
@@ -44,6 +45,7 @@ def seed(
     if not inspect(engine).has_table("patients"):
         err_console.print("The database has no schema yet; run `careloop db upgrade` first.")
         raise typer.Exit(1)
+    indexes.restore(engine, PATIENT_TABLES)  # even if refused below: a seed killed mid-load left some out
     existing = _patient_count()
     if existing and not append:
         _refuse(PopulationExists(existing))

@@ -2,7 +2,8 @@
 
 A producer thread generates and encodes (generate_chunk, writer.encode) a few tables ahead of the writing
 (load.write_chunks): one transaction per chunk on SQLite, two connections on PostgreSQL. Either way a chunk
-is written whole or not at all.
+is written whole or not at all. Into empty patient tables, their secondary indexes are built after the load
+rather than kept up during it (indexes.py).
 
 Determinism: the same seed, the same as_of day and the same starting database (empty, or holding the same
 rows) give identical rows, public ids included. The one exception is users.password_hash: Argon2 salts are
@@ -32,7 +33,16 @@ from careloop.clock import utcnow
 from careloop.db import refresh_statistics
 from careloop.errors import Conflict
 from careloop.models import Patient
-from careloop.synth import careteams, clinical, demographics, diagnoses, measurements, utilisation, worklists
+from careloop.synth import (
+    careteams,
+    clinical,
+    demographics,
+    diagnoses,
+    indexes,
+    measurements,
+    utilisation,
+    worklists,
+)
 from careloop.synth.draw import Bools, Ints, between, chance, days
 from careloop.synth.frames import SECONDS_PER_DAY, Frame, concat, frame_length
 from careloop.synth.load import write_chunks
@@ -98,6 +108,7 @@ def seed_population(engine: Engine, *, patients: int, seed: int, progress: Calla
     as_of_s = int(anchor.timestamp())
     dialect = engine.dialect.name
     rows: Counter[str] = Counter()
+    indexes.restore(engine, PATIENT_TABLES)  # an earlier seed killed during its load may have left some out
     with engine.begin() as conn:
         existing = conn.scalar(select(func.count()).select_from(Patient)) or 0
         if existing and not append:
@@ -110,9 +121,10 @@ def seed_population(engine: Engine, *, patients: int, seed: int, progress: Calla
         rows.update(_write(conn, _encode(dialect, staff_frames)))
     first_patient = allocator.peek("patients")
     source = _batches(dialect, patients, seed, as_of_s, chunk_size, staff.pools, allocator, first_patient)
-    with closing(read_ahead(source, depth=3)) as items:
-        rows.update(write_chunks(engine, items, progress))
-    with engine.begin() as conn:
+    with indexes.built_after_load(engine, PATIENT_TABLES), closing(read_ahead(source, depth=3)) as items:
+        rows.update(write_chunks(engine, items, progress,
+                                 before_cleanup=lambda: indexes.restore(engine, PATIENT_TABLES)))
+    with engine.begin() as conn:  # after the indexes exist, so ANALYZE sees them
         refresh_statistics(conn)
     return SeedSummary(dict(rows), time.perf_counter() - started, anchor)
 

@@ -5,7 +5,8 @@ row), and one COPY keeps one server process busy. So a chunk's tables go down tw
 the patients, their encounters and observations and commits; the second, in its own connection and thread,
 then writes the rows that refer to those patients and encounters (identifiers, conditions, medicines, care
 teams, tasks) while the first lane already loads the next chunk. If anything fails, chunks the second lane did
-not finish are deleted again (their rows cascade from the patient), so the database never keeps half a chunk.
+not finish are deleted again (their rows cascade from the patient), so the database never keeps half a chunk;
+`before_cleanup` runs first (the seed creates its deferred indexes there, so the cascade need not scan).
 
 SQLite allows one writer at a time: there the whole chunk is one transaction on one connection.
 """
@@ -59,10 +60,12 @@ class _Transaction:
         self.conn, self.last_ids = None, {}
 
 
-def write_chunks(engine: Engine, items: Iterator[Batch | int], progress: Progress | None) -> Counter[str]:
-    """Write batches as they come; an int closes the chunk (its patient count). Returns rows per table."""
+def write_chunks(engine: Engine, items: Iterator[Batch | int], progress: Progress | None, *,
+                 before_cleanup: Callable[[], None] | None = None) -> Counter[str]:
+    """Write batches as they come; an int closes the chunk (its patient count). Returns rows per table.
+    On failure `before_cleanup` is called before half-written chunks are deleted (PostgreSQL only)."""
     if engine.dialect.name == "postgresql":
-        return _two_lanes(engine, items, progress)
+        return _two_lanes(engine, items, progress, before_cleanup)
     rows: Counter[str] = Counter()
     chunk = _Transaction(engine, rows)
     try:
@@ -137,7 +140,8 @@ class _SecondLane(threading.Thread):
             self.join()
 
 
-def _two_lanes(engine: Engine, items: Iterator[Batch | int], progress: Progress | None) -> Counter[str]:
+def _two_lanes(engine: Engine, items: Iterator[Batch | int], progress: Progress | None,
+               before_cleanup: Callable[[], None] | None) -> Counter[str]:
     rows: Counter[str] = Counter()
     first = _Transaction(engine, rows)
     second = _SecondLane(engine)
@@ -166,6 +170,8 @@ def _two_lanes(engine: Engine, items: Iterator[Batch | int], progress: Progress 
         first.close()
         second.drain()  # chunks whose first half is committed are completed if the second lane can
         _report(second, done, None)
+        if before_cleanup is not None:
+            before_cleanup()
         _delete_unfinished(engine, {n: keys for n, keys in patients.items() if n not in done})
         raise
     rows.update(second.rows)
