@@ -6,13 +6,15 @@ from pathlib import Path
 
 import typer
 
-from careloop import migrate
+from careloop import db, migrate
 from careloop.auth import cli as auth_cli
 from careloop.config import PROJECT_ROOT
 from careloop.integrations.fhir.cli import import_command
 from careloop.integrations.hl7v2 import cli as hl7v2_cli
 from careloop.population.cli import app as population_app
+from careloop.synth import indexes
 from careloop.synth.cli import seed
+from careloop.synth.generator import PATIENT_TABLES
 from careloop.users import cli as users_cli
 from careloop.worker import cli as worker_cli
 
@@ -36,6 +38,9 @@ app.command("simulate-adt")(hl7v2_cli.simulate_command)
 def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision to upgrade to.")) -> None:
     """Apply migrations to the database named by CARELOOP_DATABASE_URL."""
     migrate.upgrade(revision)
+    # A seed killed outright leaves the patient tables without the indexes it builds after its load; an
+    # upgrade puts back any that are missing (nothing to do, and nothing done, below the latest migration).
+    indexes.restore(db.engine(), PATIENT_TABLES)
     typer.echo(f"database upgraded to {revision}")
 
 

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, func, inspect, select, text
+from typer.testing import CliRunner
 
 from careloop import db
+from careloop.cli import app
 from careloop.models import Patient
 from careloop.synth import generator, indexes, load
 from careloop.synth.generator import PATIENT_TABLES, PopulationExists, seed_population
@@ -130,6 +132,13 @@ def test_an_index_missing_at_the_start_is_created_again(migrated_indexes: dict[s
     assert _schema() == migrated_indexes
     _drop("ix_tasks_role_queue", "ix_patients_birth_date")
     seed_population(db.engine(), patients=40, seed=2, append=True)
+    assert _schema() == migrated_indexes
+
+
+def test_db_upgrade_puts_back_an_index_a_killed_seed_left_out(migrated_indexes: dict[str, Any]) -> None:
+    _drop("ix_observations_by_code", "ix_care_team_members_user_id_patient_id")
+    result = CliRunner().invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
     assert _schema() == migrated_indexes
 
 
