@@ -19,12 +19,21 @@ WITH people AS (
     FROM ages
 ),
 models AS (SELECT DISTINCT model FROM ref_hcc_coefficients),
+-- Each model's demographic cell for each (segment, sex, age) that occurs: a few hundred rows, where matching
+-- every patient's age against the cells' ranges (and picking the first) cost a range join and a window over
+-- two rows a patient.
+cell_of AS (
+    SELECT model, segment, sex, age, name FROM (
+        SELECT m.model, k.segment, k.sex, k.age, d.name,
+               row_number() OVER (PARTITION BY m.model, k.segment, k.sex, k.age ORDER BY d.ord) AS rn
+        FROM (SELECT DISTINCT segment, sex, age FROM people) k CROSS JOIN models m
+        JOIN ref_hcc_demographic d ON d.model = m.model AND d.segment = k.segment AND d.sex = k.sex
+         AND k.age >= d.age_from AND k.age < d.age_to
+    ) WHERE rn = 1
+),
 cells AS (
-    SELECT m.model, p.patient_id, d.name,
-           row_number() OVER (PARTITION BY m.model, p.patient_id ORDER BY d.ord) AS rn
-    FROM people p CROSS JOIN models m
-    JOIN ref_hcc_demographic d ON d.model = m.model AND d.segment = p.segment AND d.sex = p.sex
-     AND p.age >= d.age_from AND p.age < d.age_to
+    SELECT c.model, p.patient_id, c.name
+    FROM people p JOIN cell_of c ON c.segment = p.segment AND c.sex = p.sex AND c.age = p.age
 ),
 groups_present AS (
     SELECT DISTINCT c.model, c.patient_id, g.grp
@@ -38,7 +47,7 @@ counts AS (
 factors AS (
     SELECT model, patient_id, name, 'demographic' AS kind, CAST(NULL AS INTEGER) AS hcc, CAST(NULL AS VARCHAR) AS code,
            CAST(NULL AS DATE) AS known_on
-    FROM cells WHERE rn = 1
+    FROM cells
     UNION ALL
     SELECT model, patient_id, 'HCC' || CAST(hcc AS VARCHAR), 'hcc', hcc, code, known_on FROM hcc_categories
     UNION ALL
