@@ -14,9 +14,13 @@ as text there and DuckDB types them; PostgreSQL's timestamps are converted to UT
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -41,6 +45,7 @@ PROCEDURE_LOOKBACK_YEARS = 10  # a colonoscopy counts for ten years
 # Exports run in this many child processes at once: the ADBC drivers spend a core each converting rows, and
 # the machine we size for has two.
 EXPORT_CHILDREN = min(2, os.cpu_count() or 1)
+_EXPORT_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -126,17 +131,37 @@ def sql_literal(text: str) -> str:
 
 def load_snapshot(con: duckdb.DuckDBPyConnection, database_url: str, folder: Path, *, as_of: date) -> dict[str, int]:
     """Export every source to an Arrow IPC file (in child processes, see transfer.py) and load it into `con` as
-    src_* tables, typed; returns the row count of each."""
+    src_* tables, typed; returns the row count of each.
+
+    Each file is loaded as soon as it is complete, while the children export the rest: the child with the
+    smaller share finishes first, and its core would otherwise wait for the other's."""
     dialect = adbc.dialect_of(database_url)
     groups = share_out(SOURCES, EXPORT_CHILDREN)
     calls = [(database_url, {s.table: select_sql(s, dialect, as_of=as_of) for s in group}, str(folder))
              for group in groups]
-    counts: dict[str, int] = {}
-    for part in transfer.in_children("export_queries", calls):
-        counts.update(part)
-    for source in SOURCES:
-        _load_one(con, source, dialect, folder / transfer.arrow_file_name(source.table))
-    return counts
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        exports = pool.submit(transfer.in_children, "export_queries", calls)
+        for source in _as_exported(exports, folder):
+            _load_one(con, source, dialect, folder / transfer.arrow_file_name(source.table))
+        parts: list[dict[str, int]] = exports.result()
+    return {table: rows for part in parts for table, rows in part.items()}
+
+
+def _as_exported(exports: Future[Any], folder: Path) -> Iterator[Source]:
+    """Each source once its file is in place (a child renames a finished file into place, see transfer.py);
+    the children's error, if they fail."""
+    waiting = list(SOURCES)
+    while waiting:
+        ended = exports.done()  # before looking, so a file put in place just before the children ended is seen
+        ready = [s for s in waiting if (folder / transfer.arrow_file_name(s.table)).exists()]
+        if not ready:
+            if ended:
+                exports.result()  # raises a child's error
+                raise transfer.TransferError(f"the export ended without {', '.join(s.table for s in waiting)}")
+            time.sleep(_EXPORT_POLL_SECONDS)
+        for source in ready:
+            waiting.remove(source)
+            yield source
 
 
 def _load_one(con: duckdb.DuckDBPyConnection, source: Source, dialect: str, path: Path) -> None:
