@@ -41,8 +41,12 @@ init = function(args)
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
   think_ms = tonumber(args[2] or "0")
 end
+-- Each pause is drawn from an exponential distribution with the think time as its mean (the usual model of
+-- people's think times, as in TPC-C): fixed pauses keep the 50 clients in lockstep, so they arrive in bursts of
+-- 50 and measure the bursts' queue rather than the offered rate.
 delay = function()
-  return think_ms
+  if think_ms <= 0 then return 0 end
+  return math.min(10 * think_ms, math.floor(-think_ms * math.log(1 - math.random())))
 end
 request = function()
   return wrk.format("GET", paths[math.random(#paths)], {["Authorization"] = "Bearer " .. os.getenv("TOKEN")})
@@ -76,8 +80,8 @@ def coordinator_token_and_paths(username: str) -> tuple[str, list[str], list[str
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CARELOOP_DATABASE_URL": url}
-    cmd = [sys.executable, "-m", "uvicorn", "careloop.app:create_app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    cmd = [sys.executable, "-c", "from careloop.cli import main; main()", "serve", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(cmd, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -1,5 +1,6 @@
 """The unit of work's two shapes: writing (the lock up front on SQLite) and read-mostly (a GET: reads without
-SQLite's write lock, writes its audit rows at the end, in the same transaction, before the commit)."""
+SQLite's write lock; its audit rows are stored at the end, by the group committer or, when it writes more than
+audit rows, in its own write phase, and always before it returns)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from careloop import audit, db
-from careloop.models import AuditEvent, Patient
+from careloop.group_commit import Ticket
+from careloop.models import AuditEvent, Patient, User
 from tests.conftest import BearerFor
-from tests.factories import Personas
+from tests.factories import Personas, make_task
 
 
 def _audit_rows(action: str) -> int:
@@ -78,7 +80,8 @@ def test_a_read_mostly_unit_that_writes_early_takes_the_lock_then(personas: Pers
 
 
 def _spied_app(happened: list[str], monkeypatch: pytest.MonkeyPatch) -> ASGIApp:
-    """The app, noting "commit" at each Session.commit and "response" when a response starts."""
+    """The app, noting "commit" at each Session.commit, "appends stored" when the group committer has stored a
+    read's audit rows, and "response" when a response starts."""
     from careloop.app import create_app
 
     app = create_app()
@@ -96,7 +99,14 @@ def _spied_app(happened: list[str], monkeypatch: pytest.MonkeyPatch) -> ASGIApp:
         happened.append("commit")
         commit(self)
 
+    finish = Ticket.finish
+
+    def recorded_finish(self: Ticket, error: BaseException | None = None) -> None:
+        happened.append("appends stored")
+        finish(self, error)
+
     monkeypatch.setattr(Session, "commit", recorded_commit)
+    monkeypatch.setattr(Ticket, "finish", recorded_finish)
     return spying
 
 
@@ -140,11 +150,20 @@ def test_a_read_mostly_unit_writes_the_same_audit_row_as_a_writing_one(personas:
 def test_the_hot_reads_commit_their_audit_rows_before_the_response(path: str, personas: Personas,
                                                                    bearer_for: BearerFor,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """The worklist and the patient record run their unit of work on one thread hop (http.deps.as_api_actor):
-    their audit rows are still committed before the data leaves."""
+    """The worklist and the patient record run their unit of work on one thread hop (http.deps.as_api_actor),
+    and their audit rows go to the group committer: they are still committed before the data leaves."""
     headers = bearer_for(personas.coordinator_id)
     path = path.format(patient_id=_patient_public_id(personas))
+    with db.unit_of_work() as s:  # a task, so the worklist shows a patient (and audits it)
+        patient, coordinator = s.get(Patient, personas.patient_id), s.get(User, personas.coordinator_id)
+        assert patient is not None and coordinator is not None
+        make_task(s, patient, owner=coordinator)
     happened: list[str] = []
     with TestClient(_spied_app(happened, monkeypatch)) as client:
+        # The token's first use is recorded on it: that read writes more than audit rows, so its rows go in
+        # its own write phase, committed with it.
         assert client.get(path, headers=headers).status_code == 200
-    assert happened == ["commit", "response"]
+        assert happened == ["commit", "response"]
+        happened.clear()
+        assert client.get(path, headers=headers).status_code == 200
+    assert happened == ["commit", "appends stored", "response"]

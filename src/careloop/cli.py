@@ -51,10 +51,9 @@ def serve(
     workers: int = typer.Option(1, min=1, max=64, help="API processes (use several on PostgreSQL)"),
 ) -> None:
     """Serve the web app and the JSON API (run `careloop worker` beside it for background work)."""
-    import uvicorn
+    from careloop.http.server import serve as run_server
 
-    uvicorn.run("careloop.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", access_log=False)
+    run_server(host, port, workers)
 
 
 @app.command("demo")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, update
+from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from careloop.config import get_settings
+from careloop.group_commit import Append, GroupCommitter, Ticket
 
 
 def is_sqlite(url: str) -> bool:
@@ -83,11 +85,15 @@ def _take_write_lock(dbapi_connection: Any, info: dict[str, Any]) -> None:
 _engine: Engine | None = None
 _factory: sessionmaker[Session] | None = None
 _read_engine: Engine | None = None
+_group_committer: GroupCommitter | None = None
 
 
 def configure(url: str | None = None) -> Engine:
     """Point the process at a database; called by every entry point and by the tests."""
-    global _engine, _factory, _read_engine
+    global _engine, _factory, _read_engine, _group_committer
+    if _group_committer is not None:
+        _group_committer.close()
+        _group_committer = None
     if _engine is not None:
         _engine.dispose()
     _engine = make_engine(url)
@@ -102,6 +108,14 @@ def engine() -> Engine:
         configure()
     assert _engine is not None
     return _engine
+
+
+def group_committer() -> GroupCommitter:
+    """The process's writer of read-mostly units of work's appended rows (see careloop.group_commit)."""
+    global _group_committer
+    if _group_committer is None:
+        _group_committer = GroupCommitter(engine())
+    return _group_committer
 
 
 def session_factory() -> sessionmaker[Session]:
@@ -120,6 +134,7 @@ def after_rollback(session: Session, action: AfterRollback) -> None:
 
 
 WritePhaseAction = Callable[[Session], None]
+_APPENDS = "careloop_appends"
 
 
 def defers_writes(session: Session) -> bool:
@@ -136,19 +151,46 @@ def write_phase(session: Session, action: WritePhaseAction) -> None:
         action(session)
 
 
+def append_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows that record what this unit of work did (audit rows), which nothing reads back before it ends.
+
+    In a writing unit of work they are inserted at once, in its transaction. A read-mostly one (a GET) that
+    writes nothing else hands them to the process's group committer when it ends, and returns once they are
+    committed; if it does write something else, they are inserted in its write phase with the rest.
+    """
+    if not rows:
+        return
+    if defers_writes(session):
+        session.info.setdefault(_APPENDS, []).append(Append(table, rows))
+    else:
+        session.execute(insert(table), rows)
+
+
 @contextmanager
-def unit_of_work(*, read_mostly: bool = False) -> Iterator[Session]:
+def unit_of_work(*, read_mostly: bool = False, appends_stored_later: list[Ticket] | None = None) -> Iterator[Session]:
     """The boundary: commit if the block finishes, roll back if it raises. Services only flush.
 
     `read_mostly` is for requests that only read clinical data and write bookkeeping (audit rows, a token's
     last use): they read without holding SQLite's single write lock, and their writes (objects added to the
     session, actions queued with write_phase) happen together at the end, before the commit, so nothing is
     shown that is not audited. Autoflush is off until then, so the reads never write.
+
+    `appends_stored_later`: an async caller that waits for the group committer itself, on its event loop, so
+    its thread is free meanwhile (http.deps.as_api_actor); the ticket to wait on is put in this list, and the
+    caller must not answer before it is stored.
     """
     session = (session_factory()(bind=_read_bind(), autoflush=False) if read_mostly else session_factory()())
     session.info[_READ_PHASE] = read_mostly
     try:
         yield session
+        if read_mostly and _writes_only_appends(session):
+            appends: list[Append] = session.info.pop(_APPENDS, [])
+            session.commit()  # ends the read transaction; it wrote nothing
+            if appends and appends_stored_later is not None:
+                appends_stored_later.append(group_committer().submit(appends))
+            elif appends:
+                group_committer().store(appends)
+            return
         if read_mostly:
             _enter_write_phase(session)
         session.commit()
@@ -167,8 +209,13 @@ def _read_bind() -> Engine:
     return _read_engine
 
 
+def _writes_only_appends(session: Session) -> bool:
+    return not (session.info.get("write_phase") or session.new or session.dirty or session.deleted)
+
+
 def _enter_write_phase(session: Session) -> None:
     actions: list[WritePhaseAction] = session.info.pop("write_phase", [])
+    actions += [partial(_insert_append, append) for append in session.info.pop(_APPENDS, [])]
     session.info[_READ_PHASE] = False
     if not (actions or session.new or session.dirty or session.deleted):
         return
@@ -181,6 +228,10 @@ def _enter_write_phase(session: Session) -> None:
     for action in actions:
         action(session)
     session.flush()
+
+
+def _insert_append(append: Append, session: Session) -> None:
+    session.execute(insert(append.table), append.rows)
 
 
 def _run_after_rollback(session: Session) -> None:

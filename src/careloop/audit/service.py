@@ -4,14 +4,13 @@ written again after the rollback that the refusal itself causes, so denied attem
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from careloop.clock import utcnow
-from careloop.db import PendingInserts, after_rollback, defers_writes, write_phase
+from careloop.db import PendingInserts, after_rollback, append_rows, defers_writes
 from careloop.models.audit import AuditEvent, AuditOutcome
 
 if TYPE_CHECKING:
@@ -55,9 +54,10 @@ def record(
         into.add(AuditEvent, row)
         return
     if outcome is AuditOutcome.allowed and defers_writes(session):
-        # A GET's row (a patient record read): one Core INSERT in the write phase. Through the ORM, the flush
-        # of this one object cost more than most of the page's queries.
-        write_phase(session, partial(_insert_rows, [row]))
+        # A GET's row (a patient record read): appended, stored by the group committer with the other reads'
+        # rows (careloop.group_commit). Through the ORM, the flush of this one object cost more than most of
+        # the page's queries.
+        append_rows(session, _AUDIT_TABLE, [row])
         return
     session.add(AuditEvent(**row))
     if outcome is not AuditOutcome.allowed:
@@ -70,11 +70,6 @@ def record_list(
     """One row per patient a list showed, in one statement: 'who saw my record' must include lists."""
     rows = [_row(actor, action, AuditOutcome.allowed, patient_id=pid, entity_type=entity_type)
             for pid in dict.fromkeys(patient_ids)]
-    if rows:
-        write_phase(session, partial(_insert_rows, rows))
-
-
-def _insert_rows(rows: list[dict[str, Any]], writer: Session) -> None:
     # The table, not the mapped class: a page writes its rows on every load, and the ORM's insert path (mapper
     # lookups, per-row state, the unit of work's flush) cost more than the INSERT itself.
-    writer.execute(insert(_AUDIT_TABLE), rows)
+    append_rows(session, _AUDIT_TABLE, rows)

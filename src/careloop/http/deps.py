@@ -16,6 +16,7 @@ from careloop.access import Actor
 from careloop.auth import service as auth
 from careloop.config import get_settings
 from careloop.errors import Forbidden, NotAuthenticated
+from careloop.group_commit import Ticket
 
 SESSION_COOKIE = "careloop_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -109,15 +110,21 @@ async def as_api_actor(request: Request, work: Callable[[Session, Actor], T]) ->
     The same as declaring DbSession and ApiActor, for the pages read all day (the worklist, the patient
     record): FastAPI runs each sync dependency, the closing of the unit of work and the endpoint on a thread
     hop of its own (four per request, each handing the interpreter lock between the event loop and a
-    thread), which cost more CPU than some of the pages' queries. Here the token is resolved, the work done
-    and its audit rows committed in one call, before it returns, so still before the response is sent.
+    thread), which cost more CPU than some of the pages' queries. Here the token is resolved and the work done
+    in one call, and its audit rows are committed before it returns, so still before the response is sent.
+    Its audit rows go to the group committer, and the wait for their commit happens here on the event loop,
+    after the thread and the database slot are given back: a thread waiting for a commit would serve nothing.
     """
+    pending: list[Ticket] = []
     async with _database_slot(request):
-        return await run_in_threadpool(_in_unit_of_work_as_actor, request, work)
+        result = await run_in_threadpool(_in_unit_of_work_as_actor, request, work, pending)
+    for ticket in pending:
+        await ticket.wait_async()
+    return result
 
 
-def _in_unit_of_work_as_actor(request: Request, work: Callable[[Session, Actor], T]) -> T:
-    with db.unit_of_work(read_mostly=request.method in SAFE_METHODS) as session:
+def _in_unit_of_work_as_actor(request: Request, work: Callable[[Session, Actor], T], pending: list[Ticket]) -> T:
+    with db.unit_of_work(read_mostly=request.method in SAFE_METHODS, appends_stored_later=pending) as session:
         return work(session, api_actor(request, session))
 
 
