@@ -164,3 +164,15 @@ def test_a_page_whose_audit_rows_cannot_be_stored_is_not_sent(personas: Personas
         refused = client.get(path, headers=headers)
     assert refused.status_code == 500
     assert patient.family not in refused.text
+
+
+def test_rows_that_name_different_columns_are_stored_together() -> None:
+    """A list's rows name no entity; a record's row does: both in one batch (an executemany per shape)."""
+    committer = _HeldWriter()
+    entity_row = {**_row("gc.shape.record"), "entity_type": "task", "entity_id": "t1"}
+    list_row = {k: v for k, v in _row("gc.shape.list").items() if k not in ("entity_id", "detail")}
+    outcome = _queue_behind_a_held_commit(committer, {"record": Append(AUDIT, [entity_row]),
+                                                      "list": Append(AUDIT, [list_row, list_row])})
+    assert outcome == {"record": None, "list": None}
+    assert _count("gc.shape.") == 3
+    assert committer.commits == 2

@@ -231,7 +231,7 @@ def _enter_write_phase(session: Session) -> None:
 
 
 def _insert_append(append: Append, session: Session) -> None:
-    session.execute(insert(append.table), append.rows)
+    session.execute(insert(append.table), append.rows)  # one append's rows share their columns
 
 
 def _run_after_rollback(session: Session) -> None:

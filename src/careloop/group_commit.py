@@ -30,7 +30,7 @@ MAX_BATCH_ROWS = 5000
 
 @dataclass(frozen=True)
 class Append:
-    """Rows to insert into one table."""
+    """Rows to insert into one table; the rows of one append name the same columns."""
 
     table: Table
     rows: list[dict[str, Any]]
@@ -181,9 +181,12 @@ class GroupCommitter:
                 ticket.finish()
 
     def _commit(self, appends: Sequence[Append]) -> None:
-        by_table: dict[Table, list[dict[str, Any]]] = {}
+        # One executemany per table and set of columns: an executemany needs every row to name the same
+        # columns, and one audit row may carry an entity id where a list's rows do not.
+        by_shape: dict[tuple[Table, frozenset[str]], list[dict[str, Any]]] = {}
         for append in appends:
-            by_table.setdefault(append.table, []).extend(append.rows)
+            for row in append.rows:
+                by_shape.setdefault((append.table, frozenset(row)), []).append(row)
         with self._engine.begin() as connection:
-            for table, rows in by_table.items():
+            for (table, _columns), rows in by_shape.items():
                 connection.execute(insert(table), rows)

@@ -18,7 +18,8 @@ def _hcc(codes: list[str], *, born: date = date(1956, 1, 1), gender: str = "male
     scenario.patient(1, born=born, gender=gender)
     for code in codes:
         scenario.condition(1, code)
-    return scenario.run().one("SELECT * FROM hcc WHERE patient_id = 1")
+    return scenario.run().one("SELECT h.*, e.hcc_evidence FROM hcc h JOIN hcc_evidence e USING (patient_id)"
+                              " WHERE patient_id = 1")
 
 
 def test_reference_case() -> None:
