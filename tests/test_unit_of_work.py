@@ -5,6 +5,7 @@ audit rows, in its own write phase, and always before it returns)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from careloop import audit, db
-from careloop.group_commit import Ticket
+from careloop.group_commit import Append, GroupCommitter, Ticket
 from careloop.models import AuditEvent, Patient, User
 from tests.conftest import BearerFor
 from tests.factories import Personas, make_task
@@ -63,9 +64,16 @@ def test_a_writer_need_not_wait_for_a_reader(personas: Personas) -> None:
     assert _audit_rows("test.stale-read") == 1
 
 
-def test_a_read_mostly_unit_that_writes_early_takes_the_lock_then(personas: Personas) -> None:
+def test_a_read_mostly_unit_that_writes_early_takes_the_lock_then(personas: Personas,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A GET that must write before its end (a Bulk Data kick-off) writes in a fresh write transaction, even
-    after another request committed since its reads began, and its audit rows join that transaction."""
+    after another request committed since its reads began, and its audit rows join that transaction (not the
+    group committer's)."""
+
+    def not_here(self: GroupCommitter, appends: Sequence[Append]) -> Ticket:
+        raise AssertionError("the audit rows of a change belong in the change's own transaction")
+
+    monkeypatch.setattr(GroupCommitter, "submit", not_here)
     with db.unit_of_work(read_mostly=True) as s:
         actor = personas.actor(s, personas.coordinator_id)
         assert s.scalar(select(Patient.contact_notes).where(Patient.id == personas.patient_id)) is None

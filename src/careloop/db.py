@@ -28,9 +28,24 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     settings = get_settings()
     url = url or settings.database_url
     kwargs = {"pool_size": settings.request_threads, "max_overflow": POOL_SPARE, **kwargs}
-    if is_sqlite(url):
-        return _sqlite_engine(url, **kwargs)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = _sqlite_engine(url, **kwargs) if is_sqlite(url) else create_engine(url, pool_pre_ping=True, **kwargs)
+    _note_writes(engine)
+    return engine
+
+
+def _note_writes(engine: Engine) -> None:
+    """Mark a transaction that has run a writing statement (conn.info[_WROTE]): a read-mostly unit of work
+    that wrote (a GET that starts an export) keeps its audit rows in its own transaction, beside the change
+    they describe, instead of handing them to the group committer."""
+
+    @event.listens_for(engine, "begin")
+    def _nothing_written_yet(conn: Any) -> None:
+        conn.info[_WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_a_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:6].upper() in _WRITE_VERBS:
+            conn.info[_WROTE] = True
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
@@ -73,6 +88,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
 
 _READ_PHASE = "careloop_read_phase"
+_WROTE = "careloop_wrote"
 _WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})
 
 
@@ -210,7 +226,9 @@ def _read_bind() -> Engine:
 
 
 def _writes_only_appends(session: Session) -> bool:
-    return not (session.info.get("write_phase") or session.new or session.dirty or session.deleted)
+    if session.info.get("write_phase") or session.new or session.dirty or session.deleted:
+        return False
+    return session.get_transaction() is None or not session.connection().info.get(_WROTE)
 
 
 def _enter_write_phase(session: Session) -> None:

@@ -34,7 +34,7 @@ def serve(host: str, port: int, workers: int) -> None:
     _supervise(host, port, workers)
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
+def _listening_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -57,7 +57,7 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 def _run_one(host: str, port: int) -> None:
-    sock = listening_socket(host, port)
+    sock = _listening_socket(host, port)
     config = uvicorn.Config(APP, factory=True, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
