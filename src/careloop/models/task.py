@@ -50,7 +50,7 @@ class Task(IntPK, PublicId, Base):
         Index("ix_tasks_owner_role_status_due_at", "owner_role", "status", "due_at"),
         Index("ix_tasks_patient_id_status", "patient_id", "status"),
         # Tasks queued to a care-team role, by (patient, role): meant for the worklist's role branch, but no
-        # query states its condition at present, so no planner uses it (see tasks.repository._my_task_ids
+        # query states its condition at present, so no planner uses it (see tasks.repository._my_task_keys
         # and BENCHMARKS.md): to be used from SQL both planners handle well, or dropped.
         Index("ix_tasks_role_queue", "patient_id", "owner_role", sqlite_where=text("owner_role IS NOT NULL"),
               postgresql_where=text("owner_role IS NOT NULL")),

@@ -16,7 +16,6 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    exists,
     func,
     or_,
     select,
@@ -56,7 +55,6 @@ def history(session: Session, task_id: int) -> Sequence[TaskEvent]:
 
 @dataclass(frozen=True)
 class WorklistShape:
-    probe_care_team: bool  # PostgreSQL: see _on_my_care_team
     with_teams: bool
     by_patient: bool
     by_name: bool
@@ -72,8 +70,7 @@ def worklist_summaries(session: Session, actor: Actor, filters: WorklistFilter,
     worklist's conditions are evaluated once rather than again for a COUNT. The names shown beside each
     task are joined to the page's rows only, after the LIMIT.
     """
-    shape, params = _worklist_shape_and_params(actor, filters, now,
-                                               probe_care_team=session.get_bind().dialect.name == "postgresql")
+    shape, params = _worklist_shape_and_params(actor, filters, now)
     page_params = {**params, "offset": (filters.page - 1) * filters.size, "limit": filters.size}
     rows = session.execute(_worklist_page_statement(shape), page_params).all()
     if rows:
@@ -83,13 +80,13 @@ def worklist_summaries(session: Session, actor: Actor, filters: WorklistFilter,
     return [], session.scalar(_worklist_count_statement(shape), params) or 0
 
 
-def _worklist_shape_and_params(actor: Actor, filters: WorklistFilter, now: datetime, *,
-                               probe_care_team: bool = False) -> tuple[WorklistShape, dict[str, Any]]:
+def _worklist_shape_and_params(actor: Actor, filters: WorklistFilter,
+                               now: datetime) -> tuple[WorklistShape, dict[str, Any]]:
     end_of_day = now.replace(hour=23, minute=59, second=59, microsecond=999999)
     due_before = {DueWindow.overdue: now, DueWindow.today: end_of_day,
                   DueWindow.week: end_of_day + timedelta(days=7)}.get(filters.due)
     name = filters.patient_name.strip().lower() if filters.patient_name else None
-    shape = WorklistShape(probe_care_team=probe_care_team, with_teams=bool(actor.team_ids),
+    shape = WorklistShape(with_teams=bool(actor.team_ids),
                           by_patient=filters.patient_id is not None, by_name=bool(name),
                           by_type=filters.type is not None, due=filters.due)
     params: dict[str, Any] = {
@@ -107,45 +104,41 @@ def _like_prefix(term: str) -> str:
 
 @cache
 def _worklist_page_statement(shape: WorklistShape) -> Select[Any]:
-    return _names_statement(_worklist_filtered(shape), _WORKLIST_ORDER, offset=bindparam("offset"),
-                            limit=bindparam("limit"))
+    keys = _worklist_keys(shape).subquery("worklist")
+    order = (keys.c.due_at.is_(None), keys.c.due_at, keys.c.priority_rank.desc(), keys.c.id)
+    page = (select(keys.c.id, func.count().over().label("total")).order_by(*order)
+            .offset(bindparam("offset")).limit(bindparam("limit")).subquery("page"))
+    return _with_names(page, _WORKLIST_ORDER)
 
 
 @cache
 def _worklist_count_statement(shape: WorklistShape) -> Select[tuple[int]]:
-    return select(func.count()).select_from(_worklist_filtered(shape).subquery())
+    return select(func.count()).select_from(_worklist_keys(shape).subquery())
 
 
-def _worklist_filtered(shape: WorklistShape) -> Select[tuple[Task]]:
-    mine = _my_membership(shape.with_teams)
-    query = select(Task).where(Task.id.in_(_my_task_ids(shape.with_teams, mine)), _on_my_care_team(shape, mine))
+def _worklist_keys(shape: WorklistShape) -> Select[Any]:
+    """My tasks as (id, patient_id, type, due_at, priority_rank), on patients whose care team I sit on, filtered.
+
+    The sort keys come with the candidates, so ordering and counting them reads no task row a second time; the
+    page's rows are read after the LIMIT (_with_names). My memberships are a materialized CTE, read once: the
+    care-team check is then one hash (PostgreSQL) or one temporary index (SQLite) of my patients, probed per
+    candidate, where a probe of care_team_members per candidate had cost PostgreSQL 4,400 buffer reads for 393
+    candidates (1.5 ms against 0.9 ms for this form, pgbench at 100,000 patients, BENCHMARKS.md).
+    """
+    mine = (select(CareTeamMember.patient_id, CareTeamMember.role).where(_my_membership(shape.with_teams))
+            .cte("mine").prefix_with("MATERIALIZED"))
+    candidates = _my_task_keys(shape.with_teams, mine).subquery("candidates")
+    query = select(candidates).where(candidates.c.patient_id.in_(select(mine.c.patient_id)))
     if shape.by_patient:
-        query = query.where(Task.patient_id == select(Patient.id).where(
+        query = query.where(candidates.c.patient_id == select(Patient.id).where(
             Patient.public_id == bindparam("patient_public_id")).scalar_subquery())
     if shape.by_name:
         prefix: BindParameter[str] = bindparam("name_prefix", type_=String)
-        query = query.where(Task.patient_id.in_(select(Patient.id).where(or_(
+        query = query.where(candidates.c.patient_id.in_(select(Patient.id).where(or_(
             Patient.family_norm.like(prefix, escape="/"), Patient.given_norm.like(prefix, escape="/")))))
     if shape.by_type:
-        query = query.where(Task.type == bindparam("type"))
-    return query.where(*_due_window(shape.due))
-
-
-def _on_my_care_team(shape: WorklistShape, mine: Any) -> Any:
-    """The task's patient has me (or one of my teams) on the care team.
-
-    SQLite builds the list of my patients once and looks each task up in it. PostgreSQL planned the same IN as
-    one index probe of the care team by patient per candidate task, reading every member of each team (3.9 ms
-    for 421 candidates at 100,000 patients); an EXISTS per candidate on (user or team, patient) reads one index
-    entry instead (2.6 ms). On SQLite that EXISTS is the slower form (1.6 ms against 1.3)."""
-    if not shape.probe_care_team:
-        return Task.patient_id.in_(select(CareTeamMember.patient_id).where(mine))
-    on_team = (CareTeamMember.patient_id == Task.patient_id, CareTeamMember.period_end.is_(None))
-    by_user = exists().where(CareTeamMember.user_id == bindparam("user_id"), *on_team)
-    if not shape.with_teams:
-        return by_user
-    by_team = exists().where(CareTeamMember.team_id.in_(bindparam("team_ids", expanding=True)), *on_team)
-    return or_(by_user, by_team)
+        query = query.where(candidates.c.type == bindparam("type"))
+    return query.where(*_due_window(candidates.c.due_at, shape.due))
 
 
 def _my_membership(with_teams: bool) -> Any:
@@ -155,9 +148,12 @@ def _my_membership(with_teams: bool) -> Any:
     return and_(or_(by_user, by_team) if with_teams else by_user, CareTeamMember.period_end.is_(None))
 
 
-def _my_task_ids(with_teams: bool, mine: Any) -> Any:
-    """Ids of tasks assigned to me; or queued to one of my teams; or queued to a role I hold on that
-    patient's care team.
+_KEY_COLUMNS = (Task.id, Task.patient_id, Task.type, Task.due_at, Task.priority_rank)
+
+
+def _my_task_keys(with_teams: bool, mine: Any) -> Any:
+    """Tasks assigned to me; or queued to one of my teams; or queued to a role I hold on that patient's care
+    team (`mine`: my memberships' patient and role).
 
     Three indexed branches in a UNION rather than one OR: with a single OR the planners (SQLite's above
     all) scan every queued task in the population and test each against the care team, which at 100,000
@@ -168,31 +164,31 @@ def _my_task_ids(with_teams: bool, mine: Any) -> Any:
     # "Nobody's yet", written so that no index on owner_user_id can serve it: the planners would otherwise
     # start from every unowned task in the population (ids start at 1, so 0 means none).
     unowned = func.coalesce(Task.owner_user_id, 0) == 0
-    by_user = select(Task.id).where(Task.owner_user_id == bindparam("user_id"), status_in)
+    by_user = select(*_KEY_COLUMNS).where(Task.owner_user_id == bindparam("user_id"), status_in)
     # A join from my memberships, not "(patient_id, owner_role) IN (my memberships)": SQLite searched that
     # row-value IN by patient alone and read every task of each patient (2.5 ms for a panel of 450 at 100,000
     # patients); the join's equality on both columns lets it use the partial index ix_tasks_role_queue (0.8 ms),
     # since `owner_role = role` implies the index's `owner_role IS NOT NULL`. Not that condition written out:
     # PostgreSQL then merge-joins on owner_role and discards millions of row pairs (BENCHMARKS.md, "API under
     # load").
-    by_role = (select(Task.id).select_from(CareTeamMember)
-               .join(Task, and_(Task.patient_id == CareTeamMember.patient_id, Task.owner_role == CareTeamMember.role))
-               .where(mine, unowned, status_in))
+    by_role = (select(*_KEY_COLUMNS).select_from(mine)
+               .join(Task, and_(Task.patient_id == mine.c.patient_id, Task.owner_role == mine.c.role))
+               .where(unowned, status_in))
     branches = [by_user, by_role]
     if with_teams:
-        branches.append(select(Task.id).where(Task.owner_team_id.in_(bindparam("team_ids", expanding=True)),
-                                              unowned, status_in))
+        branches.append(select(*_KEY_COLUMNS).where(Task.owner_team_id.in_(bindparam("team_ids", expanding=True)),
+                                                    unowned, status_in))
     return union(*branches)
 
 
-def _due_window(window: DueWindow) -> list[Any]:
+def _due_window(due_at: Any, window: DueWindow) -> list[Any]:
     match window:
         case DueWindow.overdue:
-            return [Task.due_at < bindparam("due_before")]
+            return [due_at < bindparam("due_before")]
         case DueWindow.today | DueWindow.week:
-            return [Task.due_at <= bindparam("due_before")]
+            return [due_at <= bindparam("due_before")]
         case DueWindow.none:
-            return [Task.due_at.is_(None)]
+            return [due_at.is_(None)]
         case _:
             return []
 
@@ -224,6 +220,11 @@ def _names_statement(query: Select[tuple[Task]], order: tuple[Any, ...], *, offs
     # candidates with every column carried along (titles, descriptions) cost SQLite more than finding them.
     page = (query.with_only_columns(Task.id, func.count().over().label("total"))
             .order_by(*order).offset(offset).limit(limit).subquery("page"))
+    return _with_names(page, order)
+
+
+def _with_names(page: Any, order: tuple[Any, ...]) -> Select[Any]:
+    """The rows of a page of task ids (`page`: id, total), with the names shown beside each task."""
     return (
         select(*_TASK_COLUMNS, page.c.total, Patient.public_id, Patient.family, Patient.given,
                _OwnerUser.public_id, _OwnerUser.display_name, Team.public_id, Team.name)
