@@ -93,6 +93,7 @@ def get_patient(session: Session, actor: Actor, patient_id: UUID) -> Patient:
 
 def chart(session: Session, actor: Actor, patient_id: UUID) -> PatientChart:
     patient = get_patient(session, actor, patient_id)
+    open_tasks, closed_tasks = tasks_repo.patient_task_summaries(session, patient.id)
     return PatientChart(
         patient=patient,
         care_team=careteam_repo.active_members(session, patient.id),
@@ -100,8 +101,8 @@ def chart(session: Session, actor: Actor, patient_id: UUID) -> PatientChart:
         medications=repo.active_medications(session, patient.id),
         encounters=repo.recent_encounters(session, patient.id),
         observations=repo.recent_observations(session, patient.id),
-        open_tasks=tasks_repo.summaries_for_patient(session, patient.id, open_only=True),
-        closed_tasks=tasks_repo.summaries_for_patient(session, patient.id, open_only=False, limit=20),
+        open_tasks=open_tasks,
+        closed_tasks=closed_tasks,
     )
 
 

@@ -16,7 +16,9 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     func,
+    literal,
     or_,
     select,
     union,
@@ -108,7 +110,7 @@ def _worklist_page_statement(shape: WorklistShape) -> Select[Any]:
     order = (keys.c.due_at.is_(None), keys.c.due_at, keys.c.priority_rank.desc(), keys.c.id)
     page = (select(keys.c.id, func.count().over().label("total")).order_by(*order)
             .offset(bindparam("offset")).limit(bindparam("limit")).subquery("page"))
-    return _with_names(page, _WORKLIST_ORDER)
+    return _with_names(page, _WORKLIST_ORDER, extra=page.c.total)
 
 
 @cache
@@ -197,21 +199,35 @@ _WORKLIST_ORDER = (Task.due_at.is_(None), Task.due_at, Task.priority_rank.desc()
 _OwnerUser = aliased(User)
 
 
-def summaries_for_patient(session: Session, patient_id: int, *, open_only: bool,
-                          limit: int = 200) -> list[TaskSummary]:
-    """A patient's open tasks (soonest due first) or closed ones (latest first), as the patient page lists them."""
-    rows = session.execute(_patient_tasks_statement(open_only), {"patient_id": patient_id, "limit": limit}).all()
-    return [_summary(row) for row in rows]
+def patient_task_summaries(session: Session, patient_id: int, *, open_limit: int = 200,
+                           closed_limit: int = 20) -> tuple[list[TaskSummary], list[TaskSummary]]:
+    """A patient's open tasks (soonest due first) and latest closed ones, as the patient page lists them."""
+    rows = session.connection().execute(_patient_tasks_statement(), {
+        "patient_id": patient_id, "open_limit": open_limit, "closed_limit": closed_limit}).all()
+    open_tasks: list[TaskSummary] = []
+    closed_tasks: list[TaskSummary] = []
+    for row in rows:
+        (closed_tasks if row.closed else open_tasks).append(_summary(row))
+    return open_tasks, closed_tasks
 
 
 @cache
-def _patient_tasks_statement(open_only: bool) -> Select[Any]:
-    """Built once: the patient page is read all day, and building a statement costs more than running it."""
-    status_filter = Task.status.in_(OPEN_STATUSES) if open_only else Task.status.not_in(OPEN_STATUSES)
-    order = (Task.due_at.is_(None), Task.due_at, Task.priority_rank.desc(), Task.id) if open_only else (
-        Task.last_modified.desc(), Task.id)
-    query = select(Task).where(Task.patient_id == bindparam("patient_id"), status_filter)
-    return _names_statement(query, order, offset=0, limit=bindparam("limit"))
+def _patient_tasks_statement() -> Select[Any]:
+    """Both lists in one statement, each ranked in its own order and cut at its own limit: the patient page is
+    read all day, and on PostgreSQL each statement costs a round trip and the driver's and SQLAlchemy's work."""
+    on_patient = Task.patient_id == bindparam("patient_id")
+    open_order = (Task.due_at.is_(None), Task.due_at, Task.priority_rank.desc(), Task.id)
+    closed_order = (Task.last_modified.desc(), Task.id)
+    ranked = union_all(
+        select(Task.id, func.row_number().over(order_by=open_order).label("rank"), literal(0).label("closed"))
+        .where(on_patient, Task.status.in_(OPEN_STATUSES)),
+        select(Task.id, func.row_number().over(order_by=closed_order).label("rank"), literal(1).label("closed"))
+        .where(on_patient, Task.status.not_in(OPEN_STATUSES)),
+    ).subquery("ranked")
+    page = select(ranked).where(ranked.c.rank <= case(
+        (ranked.c.closed == 0, bindparam("open_limit")), else_=bindparam("closed_limit"))).subquery("page")
+    return _with_names(page, (page.c.closed, page.c.rank), extra=page.c.closed)
+
 
 
 def _names_statement(query: Select[tuple[Task]], order: tuple[Any, ...], *, offset: int | BindParameter[Any],
@@ -220,13 +236,14 @@ def _names_statement(query: Select[tuple[Task]], order: tuple[Any, ...], *, offs
     # candidates with every column carried along (titles, descriptions) cost SQLite more than finding them.
     page = (query.with_only_columns(Task.id, func.count().over().label("total"))
             .order_by(*order).offset(offset).limit(limit).subquery("page"))
-    return _with_names(page, order)
+    return _with_names(page, order, extra=page.c.total)
 
 
-def _with_names(page: Any, order: tuple[Any, ...]) -> Select[Any]:
-    """The rows of a page of task ids (`page`: id, total), with the names shown beside each task."""
+def _with_names(page: Any, order: tuple[Any, ...], *, extra: Any) -> Select[Any]:
+    """The rows of a page of task ids, with the names shown beside each task (and one `extra` column of the
+    page's: the worklist's total, or which of the patient's lists the task is in)."""
     return (
-        select(*_TASK_COLUMNS, page.c.total, Patient.public_id, Patient.family, Patient.given,
+        select(*_TASK_COLUMNS, extra, Patient.public_id, Patient.family, Patient.given,
                _OwnerUser.public_id, _OwnerUser.display_name, Team.public_id, Team.name)
         .select_from(page)
         .join(Task, Task.id == page.c.id)
@@ -246,7 +263,7 @@ _TASK_COLUMNS = (Task.id, Task.public_id, Task.version, Task.patient_id, Task.ty
 
 def _summary(row: Row[Any]) -> TaskSummary:
     (_id, public_id, version, patient_id, type_, title, description, status, status_reason, priority, _rank,
-     owner_user_id, owner_team_id, owner_role, due_at, authored_on, last_modified, completed_at, _total,
+     owner_user_id, owner_team_id, owner_role, due_at, authored_on, last_modified, completed_at, _extra,
      patient_public_id, family, given, user_public_id, user_name, team_public_id, team_name) = row
     return TaskSummary(
         public_id=public_id, version=version, patient_id=patient_id,
