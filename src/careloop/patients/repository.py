@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from careloop.errors import NotFound
@@ -147,17 +147,32 @@ _RECENT_OBSERVATIONS = (select(Observation).where(Observation.patient_id == bind
                         .order_by(Observation.effective_at.desc(), Observation.code).limit(bindparam("limit")))
 
 
-def active_conditions(session: Session, patient_id: int) -> Sequence[Condition]:
-    return session.scalars(_ACTIVE_CONDITIONS, {"patient_id": patient_id}).all()
+# The patient page's lists as plain rows of every column (read by attribute, like the models' fields), on the
+# session's connection: the page is read all day, and on PostgreSQL loading ORM objects through the session cost
+# about a tenth of its request (0.4 ms of 4.5 ms of CPU for the four lists, 100,000 patients).
+ChartRow = Row[Any]
+_CONDITION_ROWS = _ACTIVE_CONDITIONS.with_only_columns(*Condition.__table__.c)
+_MEDICATION_ROWS = _ACTIVE_MEDICATIONS.with_only_columns(*MedicationRequest.__table__.c)
+_ENCOUNTER_ROWS = _RECENT_ENCOUNTERS.with_only_columns(*Encounter.__table__.c)
+_OBSERVATION_ROWS = _RECENT_OBSERVATIONS.with_only_columns(*Observation.__table__.c)
+
+
+def active_conditions(session: Session, patient_id: int) -> Sequence[ChartRow]:
+    return session.connection().execute(_CONDITION_ROWS, {"patient_id": patient_id}).all()
 
 
 def active_medications(session: Session, patient_id: int) -> Sequence[MedicationRequest]:
+    """As ORM objects: medication reconciliation works on them."""
     return session.scalars(_ACTIVE_MEDICATIONS, {"patient_id": patient_id}).all()
 
 
-def recent_encounters(session: Session, patient_id: int, limit: int = 15) -> Sequence[Encounter]:
-    return session.scalars(_RECENT_ENCOUNTERS, {"patient_id": patient_id, "limit": limit}).all()
+def active_medication_rows(session: Session, patient_id: int) -> Sequence[ChartRow]:
+    return session.connection().execute(_MEDICATION_ROWS, {"patient_id": patient_id}).all()
 
 
-def recent_observations(session: Session, patient_id: int, limit: int = 40) -> Sequence[Observation]:
-    return session.scalars(_RECENT_OBSERVATIONS, {"patient_id": patient_id, "limit": limit}).all()
+def recent_encounters(session: Session, patient_id: int, limit: int = 15) -> Sequence[ChartRow]:
+    return session.connection().execute(_ENCOUNTER_ROWS, {"patient_id": patient_id, "limit": limit}).all()
+
+
+def recent_observations(session: Session, patient_id: int, limit: int = 40) -> Sequence[ChartRow]:
+    return session.connection().execute(_OBSERVATION_ROWS, {"patient_id": patient_id, "limit": limit}).all()

@@ -15,13 +15,11 @@ from careloop.careteams import repository as careteam_repo
 from careloop.clock import utcnow
 from careloop.models import (
     CareTeamMember,
-    Condition,
     Encounter,
-    MedicationRequest,
-    Observation,
     Patient,
 )
 from careloop.patients import repository as repo
+from careloop.patients.repository import ChartRow
 from careloop.patients.schemas import EncounterBrief, PanelFilter, PanelPage, PanelRow, PatientContactUpdate
 from careloop.tasks import repository as tasks_repo
 from careloop.tasks.summary import TaskSummary
@@ -77,10 +75,11 @@ class PatientChart:
 
     patient: Patient
     care_team: Sequence[CareTeamMember]
-    conditions: Sequence[Condition]
-    medications: Sequence[MedicationRequest]
-    encounters: Sequence[Encounter]
-    observations: Sequence[Observation]
+    # Plain rows with the models' fields (patients.repository.ChartRow)
+    conditions: Sequence[ChartRow]
+    medications: Sequence[ChartRow]
+    encounters: Sequence[ChartRow]
+    observations: Sequence[ChartRow]
     open_tasks: Sequence[TaskSummary]
     closed_tasks: Sequence[TaskSummary]
 
@@ -98,7 +97,7 @@ def chart(session: Session, actor: Actor, patient_id: UUID) -> PatientChart:
         patient=patient,
         care_team=careteam_repo.active_members(session, patient.id),
         conditions=repo.active_conditions(session, patient.id),
-        medications=repo.active_medications(session, patient.id),
+        medications=repo.active_medication_rows(session, patient.id),
         encounters=repo.recent_encounters(session, patient.id),
         observations=repo.recent_observations(session, patient.id),
         open_tasks=open_tasks,

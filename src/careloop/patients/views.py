@@ -7,7 +7,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from careloop.models import CareTeamMember, Encounter, Observation, Patient
-from careloop.patients.repository import MRN_SYSTEM
+from careloop.patients.repository import MRN_SYSTEM, ChartRow
 from careloop.patients.schemas import EncounterBrief, PanelRow
 from careloop.patients.service import age_on
 from careloop.web.formatting import label
@@ -43,14 +43,15 @@ class EncounterLine:
     disposition: str | None
 
 
-def encounter_line(e: Encounter | EncounterBrief | None) -> EncounterLine | None:
+def encounter_line(e: Encounter | ChartRow | EncounterBrief | None) -> EncounterLine | None:
+    """A line of the patient page (an encounter's row) or of the panel (its brief)."""
     if e is None:
         return None
-    if isinstance(e, Encounter):
+    if isinstance(e, EncounterBrief):
+        start, end, what, disposition = e.start, e.end, e.type_display, None
+    else:
         start, end, what = e.period_start, e.period_end, e.reason_display or e.type_display
         disposition = e.discharge_disposition
-    else:
-        start, end, what, disposition = e.start, e.end, e.type_display, None
     code = str(e.class_code)  # EncounterClass is a StrEnum: str() is its code
     return EncounterLine(kind=label(code), badge=ACUTE.get(code), start=start, end=end, facility=e.facility,
                          what=what, status=label(e.status), disposition=label(disposition) if disposition else None)
@@ -119,7 +120,7 @@ class ObservationLine:
     category: str
 
 
-def observation_line(o: Observation) -> ObservationLine:
+def observation_line(o: Observation | ChartRow) -> ObservationLine:
     value = f"{o.value_num:g}" if o.value_num is not None else (o.value_text or "")
     return ObservationLine(at=o.effective_at, what=o.display, value=f"{value} {o.unit or ''}".strip(),
                            category=label(o.category))
