@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, insert, text, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.selectable import TextualSelect
 
 from careloop.config import get_settings
 from careloop.group_commit import Append, GroupCommitter, Ticket
@@ -281,13 +281,63 @@ def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[st
     For idempotent writes that may race (a job key, a schedule name, a notification's dedupe key): the
     loser's insert quietly does nothing instead of failing the whole transaction.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = model.__table__
     # RETURNING rather than rowcount: through a Session, drivers report rowcount -1 for some inserts.
-    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-                 .returning(table.c[conflict_columns[0]]))
-    return session.execute(statement).first() is not None
+    statement, row = conflict_ignoring_insert(table, values, conflict_columns, returning=(conflict_columns[0],))
+    return session.execute(statement, row).first() is not None
+
+
+def conflict_ignoring_insert(table: Table, values: dict[str, Any], conflict_columns: list[str], *,
+                             returning: tuple[str, ...]) -> tuple[TextualSelect, dict[str, Any]]:
+    """The statement `INSERT ... ON CONFLICT (conflict_columns) DO NOTHING RETURNING returning` for these values,
+    and the parameters to run it with (the values, plus the columns' Python-side defaults that were missing).
+
+    Built once per shape and kept: SQLAlchemy's dialect-specific inserts (the only ones that know ON CONFLICT)
+    opt out of its compiled cache, so building one per call recompiled it every time, which cost more than
+    running it. The same SQL runs on SQLite (3.35 and later) and PostgreSQL. Each parameter carries its
+    column's type, so enums, JSON and UTC datetimes are converted as a Core insert would convert them.
+    """
+    row = {**_python_defaults(table, values), **values}
+    statement = _conflict_ignoring_insert(table, tuple(row), tuple(conflict_columns), returning)
+    return statement, row
+
+
+def _python_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """What a Core insert would fill in for the columns not given: their `default=` values (a textual statement
+    applies none). Server-side defaults are left to the database; a SQL-expression default is refused."""
+    filled: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.key in values or default is None:
+            continue
+        if getattr(default, "is_scalar", False):
+            filled[column.key] = default.arg  # type: ignore[attr-defined]
+        elif getattr(default, "is_callable", False):
+            # SQLAlchemy wraps a no-argument callable (uuid4, utcnow) into one that takes the execution
+            # context; this statement has none to give, so only such callables are supported.
+            filled[column.key] = default.arg(None)  # type: ignore[attr-defined]
+        else:
+            raise TypeError(f"{table.name}.{column.key} has a SQL default; give its value explicitly")
+    return filled
+
+
+@lru_cache(maxsize=256)
+def _conflict_ignoring_insert(table: Table, columns: tuple[str, ...], conflict_columns: tuple[str, ...],
+                              returning: tuple[str, ...]) -> TextualSelect:
+    names = ", ".join(_quoted(table.c[name].name) for name in columns)
+    placeholders = ", ".join(f":{name}" for name in columns)
+    conflict = ", ".join(_quoted(table.c[name].name) for name in conflict_columns)
+    returned = ", ".join(_quoted(table.c[name].name) for name in returning)
+    # Only identifiers from the table's metadata are spliced in; every value is a bound parameter.
+    sql = (f"INSERT INTO {_quoted(table.name)} ({names}) VALUES ({placeholders}) "  # noqa: S608
+           f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returned}")
+    typed = [bindparam(name, type_=table.c[name].type) for name in columns]
+    return text(sql).bindparams(*typed).columns(*(table.c[name] for name in returning))
+
+
+def _quoted(identifier: str) -> str:
+    """Always double-quoted, which both backends read the same way (a word reserved in one is safe in both)."""
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 class PendingInserts:
