@@ -8,7 +8,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, insert, text, update
+from sqlalchemy import BindParameter, Connection, Engine, Table, bindparam, create_engine, event, insert, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.selectable import TextualSelect
 
@@ -287,6 +287,21 @@ def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[st
     return session.execute(statement, row).first() is not None
 
 
+def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[dict[str, Any]], *,
+                                 conflict_columns: list[str]) -> set[Any]:
+    """Several rows (naming the same columns) in one INSERT ... ON CONFLICT DO NOTHING; returns the first conflict
+    column's values of the rows that were added (those whose key was free)."""
+    if not rows:
+        return set()
+    table = model.__table__
+    filled = [{**_python_defaults(table, row), **row} for row in rows]
+    columns = tuple(filled[0])
+    statement = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), (conflict_columns[0],),
+                                             len(filled))
+    parameters = {f"{name}_{n}": row[name] for n, row in enumerate(filled) for name in columns}
+    return set(session.scalars(statement, parameters))
+
+
 def conflict_ignoring_insert(table: Table, values: dict[str, Any], conflict_columns: list[str], *,
                              returning: tuple[str, ...]) -> tuple[TextualSelect, dict[str, Any]]:
     """The statement `INSERT ... ON CONFLICT (conflict_columns) DO NOTHING RETURNING returning` for these values,
@@ -324,14 +339,28 @@ def _python_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
 @lru_cache(maxsize=256)
 def _conflict_ignoring_insert(table: Table, columns: tuple[str, ...], conflict_columns: tuple[str, ...],
                               returning: tuple[str, ...]) -> TextualSelect:
+    typed = [bindparam(name, type_=table.c[name].type) for name in columns]
+    values = "(" + ", ".join(f":{name}" for name in columns) + ")"
+    return _typed_insert(table, columns, values, typed, conflict_columns, returning)
+
+
+@lru_cache(maxsize=256)
+def _conflict_ignoring_insert_of(table: Table, columns: tuple[str, ...], conflict_columns: tuple[str, ...],
+                                 returning: tuple[str, ...], count: int) -> TextualSelect:
+    """The multi-row form: `count` rows in one VALUES list, parameters named column_rownumber."""
+    typed = [bindparam(f"{name}_{n}", type_=table.c[name].type) for n in range(count) for name in columns]
+    values = ", ".join("(" + ", ".join(f":{name}_{n}" for name in columns) + ")" for n in range(count))
+    return _typed_insert(table, columns, values, typed, conflict_columns, returning)
+
+
+def _typed_insert(table: Table, columns: tuple[str, ...], values: str, typed: list[BindParameter[Any]],
+                  conflict_columns: tuple[str, ...], returning: tuple[str, ...]) -> TextualSelect:
     names = ", ".join(_quoted(table.c[name].name) for name in columns)
-    placeholders = ", ".join(f":{name}" for name in columns)
     conflict = ", ".join(_quoted(table.c[name].name) for name in conflict_columns)
     returned = ", ".join(_quoted(table.c[name].name) for name in returning)
     # Only identifiers from the table's metadata are spliced in; every value is a bound parameter.
-    sql = (f"INSERT INTO {_quoted(table.name)} ({names}) VALUES ({placeholders}) "  # noqa: S608
+    sql = (f"INSERT INTO {_quoted(table.name)} ({names}) VALUES {values} "  # noqa: S608
            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returned}")
-    typed = [bindparam(name, type_=table.c[name].type) for name in columns]
     return text(sql).bindparams(*typed).columns(*(table.c[name] for name in returning))
 
 

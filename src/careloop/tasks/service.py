@@ -13,6 +13,7 @@ from careloop import access, audit
 from careloop.access import Actor, Permission
 from careloop.careteams import repository as careteam_repo
 from careloop.clock import utcnow
+from careloop.db import PendingInserts
 from careloop.errors import Conflict, InvalidInput
 from careloop.models import PRIORITY_RANK, Patient, Task, TaskEvent, TaskStatus
 from careloop.patients import repository as patients_repo
@@ -28,8 +29,16 @@ TASK_COMPLETED = "task.completed"
 
 
 def create_task(session: Session, actor: Actor, patient_id: UUID, data: TaskCreate) -> Task:
-    patient = patients_repo.get_or_raise(session, patient_id)
-    access.require(session, actor, Permission.task_write, patient, action="task.create")
+    return create_task_for(session, actor, patients_repo.get_or_raise(session, patient_id), data)
+
+
+def create_task_for(session: Session, actor: Actor, patient: Patient, data: TaskCreate, *,
+                    into: PendingInserts | None = None) -> Task:
+    """create_task for a caller that has the patient in hand (the pathway engine), so it is not read again.
+
+    `into`: a batch's pending inserts, which take the audit row and the task's first history row (nothing reads
+    them back before the batch writes them, in the same transaction)."""
+    access.require(session, actor, Permission.task_write, patient, action="task.create", audit_into=into)
     now = utcnow()
     task = Task(patient_id=patient.id, patient=patient, type=data.type, title=data.title,
                 description=data.description, priority=data.priority, priority_rank=PRIORITY_RANK[data.priority],
@@ -40,7 +49,7 @@ def create_task(session: Session, actor: Actor, patient_id: UUID, data: TaskCrea
     task.status = TaskStatus.ready if task.owner_user_id is not None else TaskStatus.requested
     session.add(task)
     session.flush()
-    _log(session, task, actor, "created", None, task.status, None, now)
+    _log(session, task, actor, "created", None, task.status, None, now, into=into)
     _announce_assignment(session, task, actor)
     return task
 
@@ -170,10 +179,14 @@ def _save(session: Session, task: Task, actor: Actor, action: str, before: TaskS
 
 
 def _log(session: Session, task: Task, actor: Actor, action: str, before: TaskStatus | None, after: TaskStatus,
-         note: str | None, at: datetime) -> None:
+         note: str | None, at: datetime, *, into: PendingInserts | None = None) -> None:
     # The audit row was written by the access check; the task's own history says what changed.
-    session.add(TaskEvent(task_id=task.id, at=at, actor_id=actor.user_id, action=action,
-                          from_status=before.value if before else None, to_status=after.value, note=note))
+    row = {"task_id": task.id, "at": at, "actor_id": actor.user_id, "action": action,
+           "from_status": before.value if before else None, "to_status": after.value, "note": note}
+    if into is not None:
+        into.add(TaskEvent, row)
+        return
+    session.add(TaskEvent(**row))
 
 
 def worklist(session: Session, actor: Actor, filters: WorklistFilter) -> tuple[list[TaskSummary], int]:

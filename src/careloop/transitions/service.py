@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from careloop import access
 from careloop.access import Actor, Permission
 from careloop.clock import utcnow
+from careloop.db import PendingInserts
 from careloop.errors import Conflict, InvalidInput, NotFound
 from careloop.models import (
     ChecklistItem,
@@ -55,8 +56,11 @@ def episode_for_event(session: Session, event_key: str) -> TransitionEpisode | N
 
 
 def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient: Patient, *, pathway: str,
-                  version: int) -> TransitionEpisode:
-    """A discharge to a community setting starts the TCM clock (see tcm.py for the rules and their source)."""
+                  version: int, into: PendingInserts | None = None) -> TransitionEpisode:
+    """A discharge to a community setting starts the TCM clock (see tcm.py for the rules and their source).
+
+    `into`: a batch's pending inserts, which take the audit row, the checklist and the first history row
+    (nothing reads them back before the batch writes them, in the same transaction)."""
     existing = repo.for_event(session, event.event_key)
     if existing is not None:
         return existing
@@ -71,11 +75,16 @@ def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient
         discharge_date=clock.discharge_date, complexity=level.value, complexity_reason=why,
         contact_due=clock.contact_due, visit_due=clock.visit_due, period_end=clock.period_end, created_at=utcnow())
     access.require(session, actor, Permission.patient_write, patient, action="episode.start",
-                   entity_type="episode", entity_id=str(episode.public_id))
+                   entity_type="episode", entity_id=str(episode.public_id), audit_into=into)
     session.add(episode)
     session.flush()
-    session.add_all(ChecklistItem(episode_id=episode.id, code=code.value) for code in ChecklistCode)
-    _log(session, episode, actor, "started", f"{pathway} v{version}; complexity {level.value}: {why}")
+    checklist = [{"episode_id": episode.id, "code": code.value} for code in ChecklistCode]
+    if into is not None:
+        for item in checklist:
+            into.add(ChecklistItem, item)
+    else:
+        session.add_all(ChecklistItem(**item) for item in checklist)
+    _log(session, episode, actor, "started", f"{pathway} v{version}; complexity {level.value}: {why}", into=into)
     return episode
 
 
@@ -277,9 +286,14 @@ def _open_episode(session: Session, actor: Actor, episode_id: UUID, action: str)
     return episode
 
 
-def _log(session: Session, episode: TransitionEpisode, actor: Actor, action: str, note: str | None) -> None:
-    session.add(EpisodeEvent(episode_id=episode.id, at=utcnow(), actor_id=actor.user_id,
-                             actor_name=actor.display_name, action=action, note=note[:1000] if note else None))
+def _log(session: Session, episode: TransitionEpisode, actor: Actor, action: str, note: str | None, *,
+         into: PendingInserts | None = None) -> None:
+    row = {"episode_id": episode.id, "at": utcnow(), "actor_id": actor.user_id, "actor_name": actor.display_name,
+           "action": action, "note": note[:1000] if note else None}
+    if into is not None:
+        into.add(EpisodeEvent, row)
+        return
+    session.add(EpisodeEvent(**row))
 
 
 def _patient(session: Session, patient_id: int) -> Patient:
