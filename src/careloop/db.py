@@ -8,7 +8,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Engine, Table, bindparam, create_engine, event, insert, text, update
+from sqlalchemy import Connection, Engine, Table, TextClause, bindparam, create_engine, event, insert, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.selectable import TextualSelect
 
@@ -302,6 +302,17 @@ def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[
     return set(session.scalars(statement, parameters))
 
 
+def insert_each_ignoring_conflict(session: Session, model: type[Any], rows: list[dict[str, Any]], *,
+                                  conflict_columns: list[str]) -> None:
+    """Many rows (naming the same columns) as one executemany of INSERT ... ON CONFLICT DO NOTHING, for a caller
+    that need not know which were added (the worker's relay: a key taken means the job exists already)."""
+    if not rows:
+        return
+    table = model.__table__
+    filled = [{**_python_defaults(table, row), **row} for row in rows]
+    session.execute(_conflict_ignoring_insert_each(table, tuple(filled[0]), tuple(conflict_columns)), filled)
+
+
 def conflict_ignoring_insert(table: Table, values: dict[str, Any], conflict_columns: list[str], *,
                              returning: tuple[str, ...]) -> tuple[TextualSelect, dict[str, Any]]:
     """The statement `INSERT ... ON CONFLICT (conflict_columns) DO NOTHING RETURNING returning` for these values,
@@ -339,29 +350,39 @@ def _python_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
 @lru_cache(maxsize=256)
 def _conflict_ignoring_insert(table: Table, columns: tuple[str, ...], conflict_columns: tuple[str, ...],
                               returning: tuple[str, ...]) -> TextualSelect:
-    typed = [bindparam(name, type_=table.c[name].type) for name in columns]
     values = "(" + ", ".join(f":{name}" for name in columns) + ")"
-    return _typed_insert(table, columns, values, typed, conflict_columns, returning)
+    sql = _insert_sql(table, columns, values, conflict_columns) + " RETURNING " + _names(table, returning)
+    typed = [bindparam(name, type_=table.c[name].type) for name in columns]
+    return text(sql).bindparams(*typed).columns(*(table.c[name] for name in returning))
 
 
 @lru_cache(maxsize=256)
 def _conflict_ignoring_insert_of(table: Table, columns: tuple[str, ...], conflict_columns: tuple[str, ...],
                                  returning: tuple[str, ...], count: int) -> TextualSelect:
     """The multi-row form: `count` rows in one VALUES list, parameters named column_rownumber."""
-    typed = [bindparam(f"{name}_{n}", type_=table.c[name].type) for n in range(count) for name in columns]
     values = ", ".join("(" + ", ".join(f":{name}_{n}" for name in columns) + ")" for n in range(count))
-    return _typed_insert(table, columns, values, typed, conflict_columns, returning)
-
-
-def _typed_insert(table: Table, columns: tuple[str, ...], values: str, typed: list[BindParameter[Any]],
-                  conflict_columns: tuple[str, ...], returning: tuple[str, ...]) -> TextualSelect:
-    names = ", ".join(_quoted(table.c[name].name) for name in columns)
-    conflict = ", ".join(_quoted(table.c[name].name) for name in conflict_columns)
-    returned = ", ".join(_quoted(table.c[name].name) for name in returning)
-    # Only identifiers from the table's metadata are spliced in; every value is a bound parameter.
-    sql = (f"INSERT INTO {_quoted(table.name)} ({names}) VALUES {values} "  # noqa: S608
-           f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returned}")
+    sql = _insert_sql(table, columns, values, conflict_columns) + " RETURNING " + _names(table, returning)
+    typed = [bindparam(f"{name}_{n}", type_=table.c[name].type) for n in range(count) for name in columns]
     return text(sql).bindparams(*typed).columns(*(table.c[name] for name in returning))
+
+
+@lru_cache(maxsize=64)
+def _conflict_ignoring_insert_each(table: Table, columns: tuple[str, ...],
+                                   conflict_columns: tuple[str, ...]) -> TextClause:
+    """Without RETURNING, for an executemany (the drivers return no rows from one)."""
+    values = "(" + ", ".join(f":{name}" for name in columns) + ")"
+    typed = [bindparam(name, type_=table.c[name].type) for name in columns]
+    return text(_insert_sql(table, columns, values, conflict_columns)).bindparams(*typed)
+
+
+def _insert_sql(table: Table, columns: tuple[str, ...], values: str, conflict_columns: tuple[str, ...]) -> str:
+    # Only identifiers from the table's metadata are spliced in; every value is a bound parameter.
+    return (f"INSERT INTO {_quoted(table.name)} ({_names(table, columns)}) VALUES {values} "  # noqa: S608
+            f"ON CONFLICT ({_names(table, conflict_columns)}) DO NOTHING")
+
+
+def _names(table: Table, keys: tuple[str, ...]) -> str:
+    return ", ".join(_quoted(table.c[key].name) for key in keys)
 
 
 def _quoted(identifier: str) -> str:
