@@ -8,7 +8,19 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, TextClause, bindparam, create_engine, event, insert, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    TextClause,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.selectable import TextualSelect
 
@@ -388,6 +400,19 @@ def _names(table: Table, keys: tuple[str, ...]) -> str:
 def _quoted(identifier: str) -> str:
     """Always double-quoted, which both backends read the same way (a word reserved in one is safe in both)."""
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def insert_new(session: Session, obj: Any) -> Any:
+    """INSERT a new (transient) mapped object's row with one Core statement and return its primary key, leaving the
+    object out of the session: for a batch writer that needs only the id. The attributes set on the object are
+    written and the table's Python-side defaults fill the others, as a flush would; relationships are not
+    followed (set their foreign-key columns)."""
+    mapper = inspect(type(obj))
+    state = inspect(obj).dict
+    values = {attr.columns[0].key: state[attr.key] for attr in mapper.column_attrs if attr.key in state}
+    table = mapper.local_table
+    key = table.primary_key.columns.values()[0]
+    return session.execute(insert(table).returning(key), values).scalar_one()
 
 
 class PendingInserts:

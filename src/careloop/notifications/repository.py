@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from careloop.access import Actor, visible_patient_ids
-from careloop.db import conflict_ignoring_insert
+from careloop.db import conflict_ignoring_insert, insert_ignoring_conflict
 from careloop.errors import NotFound
 from careloop.models import Notification, Patient, Task
 
@@ -34,6 +34,11 @@ def insert_once(session: Session, values: Mapping[str, Any]) -> Notification | N
                                               returning=tuple(c.key for c in table.columns))
     added: Notification | None = session.scalars(select(Notification).from_statement(statement), row).first()
     return added
+
+
+def add_once(session: Session, values: Mapping[str, Any]) -> bool:
+    """insert_once, returning only whether the notification was added."""
+    return insert_ignoring_conflict(session, Notification, dict(values), conflict_columns=["dedupe_key"])
 
 
 def insert_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:

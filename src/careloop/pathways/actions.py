@@ -95,8 +95,8 @@ def create_task(context: EventContext, spec: CreateTaskSpec, work: Work) -> Made
     data = TaskCreate(type=spec.type, title=_fill(spec.title, context)[:200], priority=spec.priority,
                       description=_description(spec, context, work), due_at=_due_at(context, spec.due),
                       owner=TaskOwnerIn(role=_owner_role(context, spec.owner_roles)))
-    task = tasks_service.create_task_for(context.session, context.actor, context.patient, data, into=context.pending)
-    return Made("task", task.id)
+    task_id = tasks_service.add_task(context.session, context.actor, context.patient, data, into=context.pending)
+    return Made("task", task_id)
 
 
 def _fill(template: str, context: EventContext) -> str:
@@ -154,14 +154,13 @@ class NotifySpec(_Spec):
 def notify_care_team(context: EventContext, spec: NotifySpec, work: Work) -> None:
     """Tell every staff member on the patient's care team whose role lets them read tasks."""
     for user_id in care_team_readers(context.session, context.patient.id):
-        notifications.notify(context.session, user_id=user_id, kind=spec.kind, title=_fill(spec.title, context)[:200],
+        notifications.send(context.session, user_id=user_id, kind=spec.kind, title=_fill(spec.title, context)[:200],
                              body=_fill(spec.body, context) if spec.body else None, patient_id=context.patient.id,
                              dedupe_key=_notice_key(work.key, user_id))
 
 
 def care_team_readers(session: Session, patient_id: int) -> list[int]:
-    users = {user_id for _, _, user_id in tasks_repo.care_team_reach(session, {patient_id})}
-    roles = tasks_repo.active_staff_roles(session, users) if users else {}
+    roles = tasks_repo.active_staff_on_care_team(session, patient_id)
     return sorted(u for u, held in roles.items() if Permission.task_read in permissions_for(tuple(held)))
 
 

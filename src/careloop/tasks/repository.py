@@ -313,3 +313,16 @@ def active_staff_roles(session: Session, user_ids: Iterable[int]) -> dict[int, l
 
 _ACTIVE_STAFF_ROLES = select(User.id, User.roles).where(User.id.in_(bindparam("user_ids", expanding=True)),
                                                         User.active.is_(True))
+
+
+def active_staff_on_care_team(session: Session, patient_id: int) -> dict[int, list[str]]:
+    """The active staff users on the patient's active care team (directly or through a team), with their roles:
+    care_team_reach and active_staff_roles in one statement."""
+    rows = session.execute(_active_staff_on_care_team_statement(), {"patient_ids": [patient_id]})
+    return {user_id: list(roles) for user_id, roles in rows}
+
+
+@cache
+def _active_staff_on_care_team_statement() -> Select[tuple[int, list[str]]]:
+    reach = _care_team_reach_statement().subquery()
+    return select(User.id, User.roles).where(User.id.in_(select(reach.c.user_id)), User.active.is_(True))
