@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from careloop import access
 from careloop.access import Actor, Permission
 from careloop.clock import utcnow
-from careloop.db import PendingInserts
+from careloop.db import PendingInserts, insert_new
 from careloop.errors import Conflict, InvalidInput, NotFound
 from careloop.models import (
     ChecklistItem,
@@ -59,8 +59,10 @@ def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient
                   version: int, into: PendingInserts | None = None) -> TransitionEpisode:
     """A discharge to a community setting starts the TCM clock (see tcm.py for the rules and their source).
 
-    `into`: a batch's pending inserts, which take the audit row, the checklist and the first history row
-    (nothing reads them back before the batch writes them, in the same transaction)."""
+    `into`: a batch writer's pending inserts (the pathway engine's), which take the audit row, the checklist and
+    the first history row (nothing reads them back before the batch writes them, in the same transaction); the
+    episode row itself is then written at once with one Core INSERT rather than an ORM flush, and the episode
+    returned is not in the session (its id and columns are set; load it by id to change it)."""
     existing = repo.for_event(session, event.event_key)
     if existing is not None:
         return existing
@@ -76,8 +78,11 @@ def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient
         contact_due=clock.contact_due, visit_due=clock.visit_due, period_end=clock.period_end, created_at=utcnow())
     access.require(session, actor, Permission.patient_write, patient, action="episode.start",
                    entity_type="episode", entity_id=str(episode.public_id), audit_into=into)
-    session.add(episode)
-    session.flush()
+    if into is not None:
+        episode.id = insert_new(session, episode)
+    else:
+        session.add(episode)
+        session.flush()
     checklist = [{"episode_id": episode.id, "code": code.value} for code in ChecklistCode]
     if into is not None:
         for item in checklist:
