@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text
 
 from careloop import db
-from careloop.db import conflict_ignoring_insert, insert_ignoring_conflict
+from careloop.db import (
+    conflict_ignoring_insert,
+    insert_all_ignoring_conflict,
+    insert_each_ignoring_conflict,
+    insert_ignoring_conflict,
+    insert_new,
+)
 from careloop.models import Job, JobStatus, Notification
 from careloop.notifications import repository as notifications_repo
 from tests.factories import Personas
@@ -73,3 +79,27 @@ def test_insert_once_fills_the_public_id_and_skips_a_taken_dedupe_key(personas: 
     with db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(Notification)) == 3
         assert s.scalar(select(Notification.created_at).where(Notification.dedupe_key == "demo:1")) == now
+
+
+def test_several_rows_in_one_statement_report_which_keys_were_free() -> None:
+    with db.unit_of_work() as s:
+        assert insert_ignoring_conflict(s, Job, _job_values("taken"), conflict_columns=["key"])
+        rows = [_job_values(key) for key in ("new1", "taken", "new2")]
+        assert insert_all_ignoring_conflict(s, Job, rows, conflict_columns=["key"]) == {"new1", "new2"}
+        assert insert_all_ignoring_conflict(s, Job, rows, conflict_columns=["key"]) == set()
+        insert_each_ignoring_conflict(s, Job, [_job_values(k) for k in ("new2", "new3")], conflict_columns=["key"])
+    with db.unit_of_work() as s:
+        jobs = s.scalars(select(Job).order_by(Job.id)).all()
+        assert [j.key for j in jobs] == ["taken", "new1", "new2", "new3"]
+        assert {(j.status, j.payload["n"]) for j in jobs} == {(JobStatus.queued, 1)}
+
+
+def test_insert_new_writes_the_set_columns_and_the_defaults_and_returns_the_id(personas: Personas) -> None:
+    now = datetime.now(UTC)
+    with db.unit_of_work() as s:
+        notice = Notification(user_id=personas.coordinator_id, kind="demo", title="Hi", created_at=now)
+        notification_id = insert_new(s, notice)
+        assert notice not in s
+    with db.unit_of_work() as s:
+        stored = s.get(Notification, notification_id)
+        assert stored is not None and stored.public_id is not None and stored.title == "Hi"

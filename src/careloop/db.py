@@ -310,7 +310,7 @@ def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[
     columns = tuple(filled[0])
     statement = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), (conflict_columns[0],),
                                              len(filled))
-    parameters = {f"{name}_{n}": row[name] for n, row in enumerate(filled) for name in columns}
+    parameters = {f"_{n}_{name}": row[name] for n, row in enumerate(filled) for name in columns}
     return set(session.scalars(statement, parameters))
 
 
@@ -371,10 +371,10 @@ def _conflict_ignoring_insert(table: Table, columns: tuple[str, ...], conflict_c
 @lru_cache(maxsize=256)
 def _conflict_ignoring_insert_of(table: Table, columns: tuple[str, ...], conflict_columns: tuple[str, ...],
                                  returning: tuple[str, ...], count: int) -> TextualSelect:
-    """The multi-row form: `count` rows in one VALUES list, parameters named column_rownumber."""
-    values = ", ".join("(" + ", ".join(f":{name}_{n}" for name in columns) + ")" for n in range(count))
+    """The multi-row form: `count` rows in one VALUES list, parameters named _rownumber_column."""
+    values = ", ".join("(" + ", ".join(f":_{n}_{name}" for name in columns) + ")" for n in range(count))
     sql = _insert_sql(table, columns, values, conflict_columns) + " RETURNING " + _names(table, returning)
-    typed = [bindparam(f"{name}_{n}", type_=table.c[name].type) for n in range(count) for name in columns]
+    typed = [bindparam(f"_{n}_{name}", type_=table.c[name].type) for n in range(count) for name in columns]
     return text(sql).bindparams(*typed).columns(*(table.c[name] for name in returning))
 
 

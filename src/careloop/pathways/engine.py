@@ -2,8 +2,9 @@
 event the hospital cancels. Runs inside the caller's unit of work (a worker job), as the system actor.
 
 Idempotency: each action's work is keyed event_key|pathway|rule|action-index and inserted before the action
-runs (INSERT ... ON CONFLICT DO NOTHING), in the same transaction as the work itself; processing the same event
-again, from a retried job or a re-sent message, finds the keys taken and does nothing.
+runs (one INSERT ... ON CONFLICT DO NOTHING for all the event's actions), in the same transaction as the work
+itself; processing the same event again, from a retried job or a re-sent message, finds the keys taken and does
+nothing.
 """
 
 from __future__ import annotations
