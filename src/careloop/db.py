@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    CursorResult,
     Engine,
+    Executable,
     Table,
     TextClause,
     bindparam,
@@ -286,6 +288,15 @@ def refresh_statistics(conn: Connection) -> None:
     conn.exec_driver_sql("ANALYZE")
 
 
+def execute_core(session: Session, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+    """Run a Core statement (no ORM entities in it) in the session's transaction, as session.execute would, after
+    the same autoflush, but on its connection directly: the ORM's execution path cost more than SQLite takes to
+    run a small statement, and the batch writers (the worker, the pathway engine) run thousands."""
+    if session.autoflush:
+        session.flush()  # pending objects first: the statement may refer to their rows
+    return session.connection().execute(statement, parameters)
+
+
 def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[str, Any], *,
                              conflict_columns: list[str]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on either backend; returns whether the row was added.
@@ -296,7 +307,7 @@ def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[st
     table = model.__table__
     # RETURNING rather than rowcount: through a Session, drivers report rowcount -1 for some inserts.
     statement, row = conflict_ignoring_insert(table, values, conflict_columns, returning=(conflict_columns[0],))
-    return session.execute(statement, row).first() is not None
+    return execute_core(session, statement, row).first() is not None
 
 
 def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[dict[str, Any]], *,
@@ -311,7 +322,7 @@ def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[
     statement = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), (conflict_columns[0],),
                                              len(filled))
     parameters = {f"_{n}_{name}": row[name] for n, row in enumerate(filled) for name in columns}
-    return set(session.scalars(statement, parameters))
+    return set(execute_core(session, statement, parameters).scalars())
 
 
 def insert_each_ignoring_conflict(session: Session, model: type[Any], rows: list[dict[str, Any]], *,
@@ -322,7 +333,7 @@ def insert_each_ignoring_conflict(session: Session, model: type[Any], rows: list
         return
     table = model.__table__
     filled = [{**_python_defaults(table, row), **row} for row in rows]
-    session.execute(_conflict_ignoring_insert_each(table, tuple(filled[0]), tuple(conflict_columns)), filled)
+    execute_core(session, _conflict_ignoring_insert_each(table, tuple(filled[0]), tuple(conflict_columns)), filled)
 
 
 def conflict_ignoring_insert(table: Table, values: dict[str, Any], conflict_columns: list[str], *,
@@ -412,7 +423,7 @@ def insert_new(session: Session, obj: Any) -> Any:
     values = {attr.columns[0].key: state[attr.key] for attr in mapper.column_attrs if attr.key in state}
     table = mapper.local_table
     key = table.primary_key.columns.values()[0]
-    return session.execute(insert(table).returning(key), values).scalar_one()
+    return execute_core(session, insert(table).returning(key), values).scalar_one()
 
 
 class PendingInserts:
@@ -443,7 +454,7 @@ class PendingInserts:
         for model, rows in by_table.items():
             # The Core table, not the ORM entity: an executemany of one cached statement, with no ORM bulk
             # bookkeeping per row.
-            session.execute(insert(model.__table__), rows)
+            execute_core(session, insert(model.__table__), rows)
         self._rows.clear()
 
 
@@ -456,4 +467,4 @@ def update_by_id(session: Session, model: type[Any], rows: list[dict[str, Any]])
     columns = [name for name in rows[0] if name != "id"]
     statement = (update(table).where(table.c.id == bindparam("_id"))
                  .values({name: bindparam(f"_{name}") for name in columns}))
-    session.execute(statement, [{f"_{name}": value for name, value in row.items()} for row in rows])
+    execute_core(session, statement, [{f"_{name}": value for name, value in row.items()} for row in rows])

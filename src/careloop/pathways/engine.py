@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from careloop import access
 from careloop.access import Actor, Permission, system_actor
 from careloop.clock import utcnow
-from careloop.db import insert_all_ignoring_conflict, insert_ignoring_conflict
+from careloop.db import execute_core, insert_all_ignoring_conflict, insert_ignoring_conflict
 from careloop.errors import InvalidInput
 from careloop.models import PathwayEvent, PathwayWork, Patient
 from careloop.pathways import actions
@@ -96,7 +96,7 @@ def _apply(context: EventContext, fired: list[tuple[Pathway, Rule]]) -> int:
         if made is not None:
             made_by_key.append({"_key": item.work.key, "_type": made.target_type, "_id": made.target_id})
     if made_by_key:
-        context.session.execute(_SET_TARGET, made_by_key)
+        execute_core(context.session, _SET_TARGET, made_by_key)
     context.pending.write(context.session)
     return len(free)
 
