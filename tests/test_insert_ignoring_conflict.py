@@ -11,6 +11,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, t
 from careloop import db
 from careloop.db import (
     conflict_ignoring_insert,
+    execute_core,
     insert_all_ignoring_conflict,
     insert_each_ignoring_conflict,
     insert_ignoring_conflict,
@@ -103,3 +104,15 @@ def test_insert_new_writes_the_set_columns_and_the_defaults_and_returns_the_id(p
     with db.unit_of_work() as s:
         stored = s.get(Notification, notification_id)
         assert stored is not None and stored.public_id is not None and stored.title == "Hi"
+
+
+def test_execute_core_flushes_pending_objects_first_as_session_execute_would(personas: Personas) -> None:
+    count = select(func.count()).select_from(Notification)
+    with db.unit_of_work() as s:
+        s.add(Notification(user_id=personas.coordinator_id, kind="demo", title="Pending", created_at=datetime.now(UTC)))
+        assert execute_core(s, count).scalar_one() == 1
+    with db.unit_of_work(read_mostly=True) as s:  # no autoflush while a read-mostly unit reads
+        s.add(Notification(user_id=personas.coordinator_id, kind="demo", title="Later", created_at=datetime.now(UTC)))
+        assert execute_core(s, count).scalar_one() == 1
+    with db.unit_of_work() as s:
+        assert s.scalar(count) == 2
