@@ -155,8 +155,8 @@ def notify_care_team(context: EventContext, spec: NotifySpec, work: Work) -> Non
     """Tell every staff member on the patient's care team whose role lets them read tasks."""
     for user_id in care_team_readers(context.session, context.patient.id):
         notifications.send(context.session, user_id=user_id, kind=spec.kind, title=_fill(spec.title, context)[:200],
-                             body=_fill(spec.body, context) if spec.body else None, patient_id=context.patient.id,
-                             dedupe_key=_notice_key(work.key, user_id))
+                           body=_fill(spec.body, context) if spec.body else None, patient_id=context.patient.id,
+                           dedupe_key=_notice_key(work.key, user_id))
 
 
 def care_team_readers(session: Session, patient_id: int) -> list[int]:

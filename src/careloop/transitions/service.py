@@ -78,17 +78,14 @@ def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient
         contact_due=clock.contact_due, visit_due=clock.visit_due, period_end=clock.period_end, created_at=utcnow())
     access.require(session, actor, Permission.patient_write, patient, action="episode.start",
                    entity_type="episode", entity_id=str(episode.public_id), audit_into=into)
-    if into is not None:
-        episode.id = insert_new(session, episode)
-    else:
+    if into is None:
         session.add(episode)
         session.flush()
-    checklist = [{"episode_id": episode.id, "code": code.value} for code in ChecklistCode]
-    if into is not None:
-        for item in checklist:
-            into.add(ChecklistItem, item)
+        session.add_all(ChecklistItem(episode_id=episode.id, code=code.value) for code in ChecklistCode)
     else:
-        session.add_all(ChecklistItem(**item) for item in checklist)
+        episode.id = insert_new(session, episode)
+        for code in ChecklistCode:
+            into.add(ChecklistItem, {"episode_id": episode.id, "code": code.value})
     _log(session, episode, actor, "started", f"{pathway} v{version}; complexity {level.value}: {why}", into=into)
     return episode
 
