@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Executable,
+    Table,
+    TextClause,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.selectable import TextualSelect
 
 from careloop.config import get_settings
 from careloop.group_commit import Append, GroupCommitter, Ticket
@@ -274,6 +288,15 @@ def refresh_statistics(conn: Connection) -> None:
     conn.exec_driver_sql("ANALYZE")
 
 
+def execute_core(session: Session, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+    """Run a Core statement (no ORM entities in it) in the session's transaction, as session.execute would, after
+    the same autoflush, but on its connection directly: the ORM's execution path cost more than SQLite takes to
+    run a small statement, and the batch writers (the worker, the pathway engine) run thousands."""
+    if session.autoflush:
+        session.flush()  # pending objects first: the statement may refer to their rows
+    return session.connection().execute(statement, parameters)
+
+
 def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[str, Any], *,
                              conflict_columns: list[str]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on either backend; returns whether the row was added.
@@ -281,13 +304,126 @@ def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[st
     For idempotent writes that may race (a job key, a schedule name, a notification's dedupe key): the
     loser's insert quietly does nothing instead of failing the whole transaction.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = model.__table__
     # RETURNING rather than rowcount: through a Session, drivers report rowcount -1 for some inserts.
-    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-                 .returning(table.c[conflict_columns[0]]))
-    return session.execute(statement).first() is not None
+    statement, row = conflict_ignoring_insert(table, values, conflict_columns, returning=(conflict_columns[0],))
+    return execute_core(session, statement, row).first() is not None
+
+
+def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[dict[str, Any]], *,
+                                 conflict_columns: list[str]) -> set[Any]:
+    """Several rows (naming the same columns) in one INSERT ... ON CONFLICT DO NOTHING; returns the first conflict
+    column's values of the rows that were added (those whose key was free)."""
+    if not rows:
+        return set()
+    table = model.__table__
+    filled = [{**_python_defaults(table, row), **row} for row in rows]
+    columns = tuple(filled[0])
+    statement = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), (conflict_columns[0],),
+                                             len(filled))
+    parameters = {f"_{n}_{name}": row[name] for n, row in enumerate(filled) for name in columns}
+    return set(execute_core(session, statement, parameters).scalars())
+
+
+def insert_each_ignoring_conflict(session: Session, model: type[Any], rows: list[dict[str, Any]], *,
+                                  conflict_columns: list[str]) -> None:
+    """Many rows (naming the same columns) as one executemany of INSERT ... ON CONFLICT DO NOTHING, for a caller
+    that need not know which were added (the worker's relay: a key taken means the job exists already)."""
+    if not rows:
+        return
+    table = model.__table__
+    filled = [{**_python_defaults(table, row), **row} for row in rows]
+    execute_core(session, _conflict_ignoring_insert_each(table, tuple(filled[0]), tuple(conflict_columns)), filled)
+
+
+def conflict_ignoring_insert(table: Table, values: dict[str, Any], conflict_columns: list[str], *,
+                             returning: tuple[str, ...]) -> tuple[TextualSelect, dict[str, Any]]:
+    """The statement `INSERT ... ON CONFLICT (conflict_columns) DO NOTHING RETURNING returning` for these values,
+    and the parameters to run it with (the values, plus the columns' Python-side defaults that were missing).
+
+    Built once per shape and kept: SQLAlchemy's dialect-specific inserts (the only ones that know ON CONFLICT)
+    opt out of its compiled cache, so building one per call recompiled it every time, which cost more than
+    running it. The same SQL runs on SQLite (3.35 and later) and PostgreSQL. Each parameter carries its
+    column's type, so enums, JSON and UTC datetimes are converted as a Core insert would convert them.
+    """
+    row = {**_python_defaults(table, values), **values}
+    statement = _conflict_ignoring_insert(table, tuple(row), tuple(conflict_columns), returning)
+    return statement, row
+
+
+def _python_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """What a Core insert would fill in for the columns not given: their `default=` values (a textual statement
+    applies none). Server-side defaults are left to the database; a SQL-expression default is refused."""
+    filled: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.key in values or default is None:
+            continue
+        if getattr(default, "is_scalar", False):
+            filled[column.key] = default.arg  # type: ignore[attr-defined]
+        elif getattr(default, "is_callable", False):
+            # SQLAlchemy wraps a no-argument callable (uuid4, utcnow) into one that takes the execution
+            # context; this statement has none to give, so only such callables are supported.
+            filled[column.key] = default.arg(None)  # type: ignore[attr-defined]
+        else:
+            raise TypeError(f"{table.name}.{column.key} has a SQL default; give its value explicitly")
+    return filled
+
+
+@lru_cache(maxsize=256)
+def _conflict_ignoring_insert(table: Table, columns: tuple[str, ...], conflict_columns: tuple[str, ...],
+                              returning: tuple[str, ...]) -> TextualSelect:
+    values = "(" + ", ".join(f":{name}" for name in columns) + ")"
+    sql = _insert_sql(table, columns, values, conflict_columns) + " RETURNING " + _names(table, returning)
+    typed = [bindparam(name, type_=table.c[name].type) for name in columns]
+    return text(sql).bindparams(*typed).columns(*(table.c[name] for name in returning))
+
+
+@lru_cache(maxsize=256)
+def _conflict_ignoring_insert_of(table: Table, columns: tuple[str, ...], conflict_columns: tuple[str, ...],
+                                 returning: tuple[str, ...], count: int) -> TextualSelect:
+    """The multi-row form: `count` rows in one VALUES list, parameters named _rownumber_column."""
+    values = ", ".join("(" + ", ".join(f":_{n}_{name}" for name in columns) + ")" for n in range(count))
+    sql = _insert_sql(table, columns, values, conflict_columns) + " RETURNING " + _names(table, returning)
+    typed = [bindparam(f"_{n}_{name}", type_=table.c[name].type) for n in range(count) for name in columns]
+    return text(sql).bindparams(*typed).columns(*(table.c[name] for name in returning))
+
+
+@lru_cache(maxsize=64)
+def _conflict_ignoring_insert_each(table: Table, columns: tuple[str, ...],
+                                   conflict_columns: tuple[str, ...]) -> TextClause:
+    """Without RETURNING, for an executemany (the drivers return no rows from one)."""
+    values = "(" + ", ".join(f":{name}" for name in columns) + ")"
+    typed = [bindparam(name, type_=table.c[name].type) for name in columns]
+    return text(_insert_sql(table, columns, values, conflict_columns)).bindparams(*typed)
+
+
+def _insert_sql(table: Table, columns: tuple[str, ...], values: str, conflict_columns: tuple[str, ...]) -> str:
+    # Only identifiers from the table's metadata are spliced in; every value is a bound parameter.
+    return (f"INSERT INTO {_quoted(table.name)} ({_names(table, columns)}) VALUES {values} "  # noqa: S608
+            f"ON CONFLICT ({_names(table, conflict_columns)}) DO NOTHING")
+
+
+def _names(table: Table, keys: tuple[str, ...]) -> str:
+    return ", ".join(_quoted(table.c[key].name) for key in keys)
+
+
+def _quoted(identifier: str) -> str:
+    """Always double-quoted, which both backends read the same way (a word reserved in one is safe in both)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def insert_new(session: Session, obj: Any) -> Any:
+    """INSERT a new (transient) mapped object's row with one Core statement and return its primary key, leaving the
+    object out of the session: for a batch writer that needs only the id. The attributes set on the object are
+    written and the table's Python-side defaults fill the others, as a flush would; relationships are not
+    followed (set their foreign-key columns)."""
+    mapper = inspect(type(obj))
+    state = inspect(obj).dict
+    values = {attr.columns[0].key: state[attr.key] for attr in mapper.column_attrs if attr.key in state}
+    table = mapper.local_table
+    key = table.primary_key.columns.values()[0]
+    return execute_core(session, insert(table).returning(key), values).scalar_one()
 
 
 class PendingInserts:
@@ -318,7 +454,7 @@ class PendingInserts:
         for model, rows in by_table.items():
             # The Core table, not the ORM entity: an executemany of one cached statement, with no ORM bulk
             # bookkeeping per row.
-            session.execute(insert(model.__table__), rows)
+            execute_core(session, insert(model.__table__), rows)
         self._rows.clear()
 
 
@@ -331,4 +467,4 @@ def update_by_id(session: Session, model: type[Any], rows: list[dict[str, Any]])
     columns = [name for name in rows[0] if name != "id"]
     statement = (update(table).where(table.c.id == bindparam("_id"))
                  .values({name: bindparam(f"_{name}") for name in columns}))
-    session.execute(statement, [{f"_{name}": value for name, value in row.items()} for row in rows])
+    execute_core(session, statement, [{f"_{name}": value for name, value in row.items()} for row in rows])

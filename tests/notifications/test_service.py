@@ -167,3 +167,17 @@ def test_patient_i_left_is_withheld_and_not_audited_as_shown(personas: Personas)
         shown = s.scalar(select(func.count()).select_from(AuditEvent)
                          .where(AuditEvent.action == "notifications.view"))
     assert shown == 0
+
+
+def test_send_adds_once_per_key_and_checks_like_notify(personas: Personas) -> None:
+    with db.unit_of_work() as s:
+        task = make_task(s, s.get_one(Patient, personas.patient_id))
+        assert service.send(s, user_id=personas.coordinator_id, kind="encounter.admitted", title="In hospital",
+                            task_id=task.id, dedupe_key="pathway:1")
+        assert not service.send(s, user_id=personas.coordinator_id, kind="encounter.admitted", title="Again",
+                                dedupe_key="pathway:1")
+        with pytest.raises(InvalidInput, match="Cannot notify"):
+            service.send(s, user_id=personas.coordinator_id, kind="x", title="")
+    with db.unit_of_work() as s:
+        [sent] = s.scalars(select(Notification)).all()
+        assert (sent.title, sent.patient_id, sent.public_id is not None) == ("In hospital", personas.patient_id, True)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Row, Select, func, select, update
+from sqlalchemy import Row, Select, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from careloop.access import Actor, visible_patient_ids
+from careloop.db import conflict_ignoring_insert, insert_ignoring_conflict
 from careloop.errors import NotFound
 from careloop.models import Notification, Patient, Task
 
@@ -26,12 +27,18 @@ def _insert(session: Session) -> Any:
 
 def insert_once(session: Session, values: Mapping[str, Any]) -> Notification | None:
     """Add one notification; None if its dedupe key is already taken. ON CONFLICT rather than check-then-insert,
-    so two writers racing on the same key cannot both add it (nor fail the loser's transaction)."""
-    statement = _insert(session)(Notification).values(**values)
-    if values.get("dedupe_key") is not None:
-        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    added: Notification | None = session.scalars(statement.returning(Notification)).first()
+    so two writers racing on the same key cannot both add it (nor fail the loser's transaction). A notification
+    without a dedupe key never conflicts (NULLs are distinct in a unique index)."""
+    table = cast(Table, Notification.__table__)
+    statement, row = conflict_ignoring_insert(table, dict(values), ["dedupe_key"],
+                                              returning=tuple(c.key for c in table.columns))
+    added: Notification | None = session.scalars(select(Notification).from_statement(statement), row).first()
     return added
+
+
+def add_once(session: Session, values: Mapping[str, Any]) -> bool:
+    """insert_once, returning only whether the notification was added."""
+    return insert_ignoring_conflict(session, Notification, dict(values), conflict_columns=["dedupe_key"])
 
 
 def insert_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -49,10 +49,22 @@ def notify(session: Session, *, user_id: int, kind: str, title: str, body: str |
            patient_id: int | None = None, task_id: int | None = None,
            dedupe_key: str | None = None) -> Notification | None:
     """Tell one user something. With a dedupe key, a second call for the same cause adds nothing (None)."""
-    values = _checked(dict(user_id=user_id, kind=kind, title=title, body=body, patient_id=patient_id,
-                           task_id=task_id, dedupe_key=dedupe_key))
+    return repo.insert_once(session, _notice(session, user_id=user_id, kind=kind, title=title, body=body,
+                                             patient_id=patient_id, task_id=task_id, dedupe_key=dedupe_key))
+
+
+def send(session: Session, *, user_id: int, kind: str, title: str, body: str | None = None,
+         patient_id: int | None = None, task_id: int | None = None, dedupe_key: str | None = None) -> bool:
+    """notify() for a caller that needs no notification back (the pathway engine): whether one was added. Saves
+    loading the new row as an object, which cost as much as inserting it."""
+    return repo.add_once(session, _notice(session, user_id=user_id, kind=kind, title=title, body=body,
+                                          patient_id=patient_id, task_id=task_id, dedupe_key=dedupe_key))
+
+
+def _notice(session: Session, **fields: Any) -> dict[str, Any]:
+    values = _checked(fields)
     values["patient_id"] = _patient_of(session, values["task_id"], values["patient_id"])
-    return repo.insert_once(session, {**values, "created_at": utcnow()})
+    return {**values, "created_at": utcnow()}
 
 
 def notify_all(session: Session, notices: Iterable[dict[str, Any]], *, at: datetime | None = None) -> None:

@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from careloop.access import Actor, Permission
 from careloop.access.permissions import permissions_for
-from careloop.models import CareTeamMember, CareTeamRole, PathwayWork, Task, TaskPriority
+from careloop.models import CareTeamRole, PathwayWork, Task, TaskPriority, TransitionEpisode
 from careloop.notifications import service as notifications
+from careloop.pathways.conditions import care_team_roles
 from careloop.pathways.context import EventContext, Work
 from careloop.tasks import repository as tasks_repo
 from careloop.tasks import service as tasks_service
@@ -95,8 +95,8 @@ def create_task(context: EventContext, spec: CreateTaskSpec, work: Work) -> Made
     data = TaskCreate(type=spec.type, title=_fill(spec.title, context)[:200], priority=spec.priority,
                       description=_description(spec, context, work), due_at=_due_at(context, spec.due),
                       owner=TaskOwnerIn(role=_owner_role(context, spec.owner_roles)))
-    task = tasks_service.create_task(context.session, context.actor, context.patient.public_id, data)
-    return Made("task", task.id)
+    task_id = tasks_service.add_task(context.session, context.actor, context.patient, data, into=context.pending)
+    return Made("task", task_id)
 
 
 def _fill(template: str, context: EventContext) -> str:
@@ -110,9 +110,8 @@ def _description(spec: CreateTaskSpec, context: EventContext, work: Work) -> str
 
 
 def _owner_role(context: EventContext, wanted: list[CareTeamRole]) -> CareTeamRole:
-    held = set(context.session.scalars(select(CareTeamMember.role).where(
-        CareTeamMember.patient_id == context.patient.id, CareTeamMember.period_end.is_(None))))
-    return next((role for role in wanted if role in held), wanted[0])
+    held = context.cached("roles", care_team_roles)  # read once per event, however many tasks it makes
+    return next((role for role in wanted if role.value in held), wanted[0])
 
 
 def _due_at(context: EventContext, due: Due) -> datetime:
@@ -122,11 +121,15 @@ def _due_at(context: EventContext, due: Due) -> datetime:
     if due.business_days is not None:
         day = tcm.add_business_days(local_date(event.occurred_at), due.business_days, holidays())
         return end_of_local_day(day)
-    episode = transitions.episode_for_event(context.session, event.event_key)
+    episode = context.cached("episode", _episode_of_event)
     if episode is None:
         raise ValueError("a task due on the TCM clock needs a start_episode action before it in the rule")
     deadline = {"contact": episode.contact_due, "visit": episode.visit_due, "medrec": episode.visit_due}[due.tcm or ""]
     return end_of_local_day(deadline)
+
+
+def _episode_of_event(context: EventContext) -> TransitionEpisode | None:
+    return transitions.episode_for_event(context.session, context.event.event_key)
 
 
 def cancel_task(session: Session, actor: Actor, work: PathwayWork, reason: str) -> str:
@@ -151,14 +154,13 @@ class NotifySpec(_Spec):
 def notify_care_team(context: EventContext, spec: NotifySpec, work: Work) -> None:
     """Tell every staff member on the patient's care team whose role lets them read tasks."""
     for user_id in care_team_readers(context.session, context.patient.id):
-        notifications.notify(context.session, user_id=user_id, kind=spec.kind, title=_fill(spec.title, context)[:200],
-                             body=_fill(spec.body, context) if spec.body else None, patient_id=context.patient.id,
-                             dedupe_key=_notice_key(work.key, user_id))
+        notifications.send(context.session, user_id=user_id, kind=spec.kind, title=_fill(spec.title, context)[:200],
+                           body=_fill(spec.body, context) if spec.body else None, patient_id=context.patient.id,
+                           dedupe_key=_notice_key(work.key, user_id))
 
 
 def care_team_readers(session: Session, patient_id: int) -> list[int]:
-    users = {user_id for _, _, user_id in tasks_repo.care_team_reach(session, {patient_id})}
-    roles = tasks_repo.active_staff_roles(session, users) if users else {}
+    roles = tasks_repo.active_staff_on_care_team(session, patient_id)
     return sorted(u for u, held in roles.items() if Permission.task_read in permissions_for(tuple(held)))
 
 
@@ -184,7 +186,8 @@ class StartEpisodeSpec(_Spec):
 
 def start_episode(context: EventContext, spec: StartEpisodeSpec, work: Work) -> Made:
     episode = transitions.start_episode(context.session, context.actor, context.event, context.patient,
-                                        pathway=work.pathway, version=work.version)
+                                        pathway=work.pathway, version=work.version, into=context.pending)
+    context.remember("episode", episode)  # the tasks due on its TCM clock need not look it up
     return Made("episode", episode.id)
 
 

@@ -55,12 +55,12 @@ def patient_has_condition(context: EventContext, prefixes: list[str]) -> bool:
 
 def on_care_team_role(context: EventContext, roles: list[str]) -> bool:
     """Someone holds one of these roles on the patient's active care team."""
-    return bool(set(roles) & context.cached("roles", _care_team_roles))
+    return bool(set(roles) & context.cached("roles", care_team_roles))
 
 
 def has_care_team(context: EventContext, wanted: bool) -> bool:
     """The patient has (or has not) an active care team with at least one member."""
-    return bool(context.cached("roles", _care_team_roles)) == wanted
+    return bool(context.cached("roles", care_team_roles)) == wanted
 
 
 def _active_icd10(context: EventContext) -> frozenset[str]:
@@ -70,7 +70,8 @@ def _active_icd10(context: EventContext) -> frozenset[str]:
     return frozenset(code for code in rows if code)
 
 
-def _care_team_roles(context: EventContext) -> frozenset[str]:
+def care_team_roles(context: EventContext) -> frozenset[str]:
+    """The roles held on the patient's active care team (also read by create_task, to choose an owner)."""
     rows = context.session.scalars(select(CareTeamMember.role).where(
         CareTeamMember.patient_id == context.event.patient_id, CareTeamMember.period_end.is_(None)))
     return frozenset(str(role) for role in rows)

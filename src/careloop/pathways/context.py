@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from careloop.access import Actor
+from careloop.db import PendingInserts
 from careloop.models import Patient
 from careloop.pathways.schemas import EncounterEvent
 
@@ -21,6 +22,9 @@ class EventContext:
     actor: Actor
     event: EncounterEvent
     patient: Patient
+    # Rows nothing reads back while the event is processed (audit rows, task and episode history): written by
+    # the engine with one INSERT per table when the event is done, in the same transaction.
+    pending: PendingInserts = field(default_factory=PendingInserts)
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def cached(self, name: str, load: Callable[[EventContext], T]) -> T:
@@ -29,6 +33,10 @@ class EventContext:
             self._cache[name] = load(self)
         value: T = self._cache[name]
         return value
+
+    def remember(self, name: str, value: Any) -> None:
+        """A fact an action established (the episode it started), for the actions after it."""
+        self._cache[name] = value
 
 
 @dataclass(frozen=True)

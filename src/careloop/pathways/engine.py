@@ -2,27 +2,29 @@
 event the hospital cancels. Runs inside the caller's unit of work (a worker job), as the system actor.
 
 Idempotency: each action's work is keyed event_key|pathway|rule|action-index and inserted before the action
-runs (INSERT ... ON CONFLICT DO NOTHING), in the same transaction as the work itself; processing the same event
-again, from a retried job or a re-sent message, finds the keys taken and does nothing.
+runs (one INSERT ... ON CONFLICT DO NOTHING for all the event's actions), in the same transaction as the work
+itself; processing the same event again, from a retried job or a re-sent message, finds the keys taken and does
+nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from careloop import access
 from careloop.access import Actor, Permission, system_actor
 from careloop.clock import utcnow
-from careloop.db import insert_ignoring_conflict
+from careloop.db import execute_core, insert_all_ignoring_conflict, insert_ignoring_conflict
 from careloop.errors import InvalidInput
 from careloop.models import PathwayEvent, PathwayWork, Patient
 from careloop.pathways import actions
+from careloop.pathways.actions import Step
 from careloop.pathways.context import EventContext, Work
 from careloop.pathways.definitions import Pathway, Rule, installed
 from careloop.pathways.schemas import CANCELLED, EncounterEvent
@@ -58,7 +60,7 @@ def process(session: Session, payload: Mapping[str, Any], pathways: Sequence[Pat
     if not listening:  # most of a feed (updates, transfers): nothing to read, nothing to write
         return Outcome((), 0, 0)
     seen = _remember(session, event)
-    if seen.cancelled_at is not None:
+    if seen is not None and seen.cancelled_at is not None:
         return Outcome((), 0, 0, skipped=f"cancelled by {seen.cancelled_by} before it was processed")
     patient = session.get(Patient, event.patient_id)
     if patient is None:
@@ -68,40 +70,61 @@ def process(session: Session, payload: Mapping[str, Any], pathways: Sequence[Pat
     if not fired:
         return Outcome((), 0, 0)
     access.require(session, actor, Permission.patient_write, patient, action="pathway.apply", entity_type="event",
-                   entity_id=event.event_key[:64])
-    created = sum(_apply(context, pathway, rule) for pathway, rule in fired)
+                   entity_id=event.event_key[:64], audit_into=context.pending)
+    created = _apply(context, fired)
     return Outcome(tuple(f"{p.id}/{r.id}" for p, r in fired), created, 0)
 
 
-def _apply(context: EventContext, pathway: Pathway, rule: Rule) -> int:
-    done = 0
-    for index, step in enumerate(rule.actions):
-        work = Work(pathway.id, pathway.version, rule.id, f"{context.event.event_key}|{pathway.id}|{rule.id}|{index}")
-        if not _claim(context, work, step.name):
+@dataclass(frozen=True)
+class _Planned:
+    step: Step
+    work: Work
+
+
+def _apply(context: EventContext, fired: list[tuple[Pathway, Rule]]) -> int:
+    """Claim every action's key in one INSERT before any of them runs, then do those whose key was free; what
+    they made, and the rows they left pending, are written when all are done (same transaction)."""
+    event_key = context.event.event_key
+    planned = [_Planned(step, Work(pathway.id, pathway.version, rule.id, f"{event_key}|{pathway.id}|{rule.id}|{i}"))
+               for pathway, rule in fired for i, step in enumerate(rule.actions)]
+    free = _claim(context, planned)
+    made_by_key: list[dict[str, Any]] = []
+    for item in planned:
+        if item.work.key not in free:
             continue  # done before: this event was processed already
-        made = step.kind.run(context, step.spec, work)
+        made = item.step.kind.run(context, item.step.spec, item.work)
         if made is not None:
-            context.session.execute(update(PathwayWork).where(PathwayWork.key == work.key)
-                                    .values(target_type=made.target_type, target_id=made.target_id))
-        done += 1
-    return done
+            made_by_key.append({"_key": item.work.key, "_type": made.target_type, "_id": made.target_id})
+    if made_by_key:
+        execute_core(context.session, _SET_TARGET, made_by_key)
+    context.pending.write(context.session)
+    return len(free)
 
 
-def _claim(context: EventContext, work: Work, action: str) -> bool:
-    return insert_ignoring_conflict(context.session, PathwayWork, {
-        "key": work.key, "event_key": context.event.event_key, "pathway": work.pathway,
-        "pathway_version": work.version, "rule": work.rule, "action": action, "patient_id": context.patient.id,
-        "created_at": utcnow()}, conflict_columns=["key"])
+# What an action made, recorded on its claim (one executemany per event): a cancel finds the work from here.
+_WORK = cast(Table, PathwayWork.__table__)
+_SET_TARGET = (update(_WORK).where(_WORK.c.key == bindparam("_key"))
+               .values(target_type=bindparam("_type"), target_id=bindparam("_id")))
 
 
-def _remember(session: Session, event: EncounterEvent) -> PathwayEvent:
-    insert_ignoring_conflict(session, PathwayEvent, {
+def _claim(context: EventContext, planned: list[_Planned]) -> set[str]:
+    """The keys this call took (the others were taken by an earlier processing of the event)."""
+    now = utcnow()
+    rows = [{"key": item.work.key, "event_key": context.event.event_key, "pathway": item.work.pathway,
+             "pathway_version": item.work.version, "rule": item.work.rule, "action": item.step.name,
+             "patient_id": context.patient.id, "created_at": now} for item in planned]
+    return insert_all_ignoring_conflict(context.session, PathwayWork, rows, conflict_columns=["key"])
+
+
+def _remember(session: Session, event: EncounterEvent) -> PathwayEvent | None:
+    """Record the event as processed; the earlier record if it had been seen (or cancelled) before."""
+    added = insert_ignoring_conflict(session, PathwayEvent, {
         "event_key": event.event_key, "event_type": event.event_type, "patient_id": event.patient_id,
         "encounter_id": event.encounter_id, "occurred_at": event.occurred_at, "processed_at": utcnow()},
         conflict_columns=["event_key"])
-    seen = session.scalar(select(PathwayEvent).where(PathwayEvent.event_key == event.event_key))
-    assert seen is not None  # inserted just now, or before
-    return seen
+    if added:
+        return None  # new: nothing can have cancelled it yet
+    return session.scalar(select(PathwayEvent).where(PathwayEvent.event_key == event.event_key))
 
 
 def cancel(session: Session, actor: Actor, event: EncounterEvent) -> Outcome:

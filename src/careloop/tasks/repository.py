@@ -11,6 +11,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     BindParameter,
+    CompoundSelect,
     Row,
     Select,
     String,
@@ -301,12 +302,20 @@ def flag_overdue(session: Session, now: datetime, *, limit: int) -> Sequence[Fla
 def care_team_reach(session: Session, patient_ids: Iterable[int]) -> Sequence[Row[tuple[int, str, int]]]:
     """(patient, role, user) for each staff user on these patients' active care teams, directly or through a
     team: who can see each patient, and in which care-team role."""
-    active = (CareTeamMember.patient_id.in_(set(patient_ids)), CareTeamMember.period_end.is_(None))
+    return session.execute(_care_team_reach_statement(), {"patient_ids": list(set(patient_ids))}).all()
+
+
+@cache
+def _care_team_reach_statement() -> CompoundSelect[tuple[int, str, int]]:
+    """Built once, with bound parameters: the pathway engine asks for every admission and discharge it notifies
+    about, and building the union cost more than running it."""
+    active = (CareTeamMember.patient_id.in_(bindparam("patient_ids", expanding=True)),
+              CareTeamMember.period_end.is_(None))
     direct = select(CareTeamMember.patient_id, CareTeamMember.role, CareTeamMember.user_id).where(
         *active, CareTeamMember.user_id.is_not(None))
     via_team = select(CareTeamMember.patient_id, CareTeamMember.role, TeamMembership.user_id).join(
         TeamMembership, TeamMembership.team_id == CareTeamMember.team_id).where(*active)
-    return session.execute(union_all(direct, via_team)).all()
+    return union_all(direct, via_team)
 
 
 def team_members(session: Session, team_ids: Iterable[int]) -> Sequence[Row[tuple[int, int]]]:
@@ -315,5 +324,22 @@ def team_members(session: Session, team_ids: Iterable[int]) -> Sequence[Row[tupl
 
 
 def active_staff_roles(session: Session, user_ids: Iterable[int]) -> dict[int, list[str]]:
-    query = select(User.id, User.roles).where(User.id.in_(set(user_ids)), User.active.is_(True))
-    return {user_id: list(roles) for user_id, roles in session.execute(query)}
+    rows = session.execute(_ACTIVE_STAFF_ROLES, {"user_ids": list(set(user_ids))})
+    return {user_id: list(roles) for user_id, roles in rows}
+
+
+_ACTIVE_STAFF_ROLES = select(User.id, User.roles).where(User.id.in_(bindparam("user_ids", expanding=True)),
+                                                        User.active.is_(True))
+
+
+def active_staff_on_care_team(session: Session, patient_id: int) -> dict[int, list[str]]:
+    """The active staff users on the patient's active care team (directly or through a team), with their roles:
+    care_team_reach and active_staff_roles in one statement."""
+    rows = session.execute(_active_staff_on_care_team_statement(), {"patient_ids": [patient_id]})
+    return {user_id: list(roles) for user_id, roles in rows}
+
+
+@cache
+def _active_staff_on_care_team_statement() -> Select[tuple[int, list[str]]]:
+    reach = _care_team_reach_statement().subquery()
+    return select(User.id, User.roles).where(User.id.in_(select(reach.c.user_id)), User.active.is_(True))

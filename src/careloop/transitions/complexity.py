@@ -18,8 +18,9 @@ more to the point, the early visit the sickest patients need.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from careloop.models import Condition, ConditionClinicalStatus, Encounter, EncounterClass
@@ -53,17 +54,27 @@ def choose(session: Session, patient_id: int, admitted_at: datetime | None, enco
 
 
 def chronic_groups(session: Session, patient_id: int) -> list[str]:
-    codes = [c for c in session.scalars(select(Condition.icd10).where(
-        Condition.patient_id == patient_id, Condition.clinical_status == ConditionClinicalStatus.active,
-        Condition.icd10.is_not(None))) if c]
+    codes = [c for c in session.scalars(_ACTIVE_ICD10, {"patient_id": patient_id}) if c]
     return [name for name, prefixes in HIGH_RISK_GROUPS.items() if any(c.startswith(prefixes) for c in codes)]
 
 
 def _readmitted(session: Session, patient_id: int, admitted_at: datetime, encounter_id: int | None) -> bool:
+    statement = _earlier_stay_statement(excluding=encounter_id is not None)
+    parameters = {"patient_id": patient_id, "admitted_at": admitted_at, "since": admitted_at - READMISSION_WINDOW,
+                  "exclude": encounter_id}
+    return session.scalar(statement, parameters) is not None
+
+
+# Built once, with bound parameters: every discharge that starts an episode asks (see transitions.repository).
+_ACTIVE_ICD10 = select(Condition.icd10).where(
+    Condition.patient_id == bindparam("patient_id"), Condition.clinical_status == ConditionClinicalStatus.active,
+    Condition.icd10.is_not(None))
+
+
+@cache
+def _earlier_stay_statement(*, excluding: bool) -> Select[tuple[int]]:
     query = select(Encounter.id).where(
-        Encounter.patient_id == patient_id, Encounter.class_code == EncounterClass.inpatient,
-        Encounter.period_end.is_not(None), Encounter.period_end <= admitted_at,
-        Encounter.period_end >= admitted_at - READMISSION_WINDOW).limit(1)
-    if encounter_id is not None:
-        query = query.where(Encounter.id != encounter_id)
-    return session.scalar(query) is not None
+        Encounter.patient_id == bindparam("patient_id"), Encounter.class_code == EncounterClass.inpatient,
+        Encounter.period_end.is_not(None), Encounter.period_end <= bindparam("admitted_at"),
+        Encounter.period_end >= bindparam("since")).limit(1)
+    return query.where(Encounter.id != bindparam("exclude")) if excluding else query

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from careloop.errors import NotFound
@@ -37,9 +38,14 @@ def by_id(session: Session, episode_id: int) -> TransitionEpisode | None:
                           .options(joinedload(TransitionEpisode.patient)))
 
 
+# The pathway engine's statements are built once, with bound parameters: it runs them for every discharge and
+# admission of a hospital feed, and building a statement cost more than SQLite takes to run it.
+_FOR_EVENT = (select(TransitionEpisode).where(TransitionEpisode.event_key == bindparam("event_key"))
+              .order_by(TransitionEpisode.id.desc()).limit(1))
+
+
 def for_event(session: Session, event_key: str) -> TransitionEpisode | None:
-    return session.scalar(select(TransitionEpisode).where(TransitionEpisode.event_key == event_key)
-                          .order_by(TransitionEpisode.id.desc()).limit(1))
+    return session.scalar(_FOR_EVENT, {"event_key": event_key})
 
 
 def for_patient(session: Session, patient_id: int) -> Sequence[TransitionEpisode]:
@@ -84,14 +90,18 @@ def tasks(session: Session, event_key: str) -> Sequence[Task]:
 def index_stay(session: Session, patient_id: int, admitted_at: datetime, since: datetime,
                exclude_encounter_id: int | None) -> Encounter | None:
     """The latest inpatient stay of the patient discharged in [since, admitted_at], not ended by death."""
+    return session.scalar(_index_stay_statement(excluding=exclude_encounter_id is not None), {
+        "patient_id": patient_id, "admitted_at": admitted_at, "since": since, "exclude": exclude_encounter_id})
+
+
+@cache
+def _index_stay_statement(*, excluding: bool) -> Select[tuple[Encounter]]:
     query = select(Encounter).where(
-        Encounter.patient_id == patient_id, Encounter.class_code == EncounterClass.inpatient,
-        Encounter.period_end.is_not(None), Encounter.period_end <= admitted_at, Encounter.period_end >= since,
-        Encounter.discharge_disposition.is_distinct_from("exp"),
+        Encounter.patient_id == bindparam("patient_id"), Encounter.class_code == EncounterClass.inpatient,
+        Encounter.period_end.is_not(None), Encounter.period_end <= bindparam("admitted_at"),
+        Encounter.period_end >= bindparam("since"), Encounter.discharge_disposition.is_distinct_from("exp"),
     ).order_by(Encounter.period_end.desc()).limit(1)
-    if exclude_encounter_id is not None:
-        query = query.where(Encounter.id != exclude_encounter_id)
-    return session.scalar(query)
+    return query.where(Encounter.id != bindparam("exclude")) if excluding else query
 
 
 def readmission_link(session: Session, index_id: int, readmission_id: int) -> Readmission | None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from careloop import access
 from careloop.access import Actor, Permission
 from careloop.clock import utcnow
+from careloop.db import PendingInserts, insert_new
 from careloop.errors import Conflict, InvalidInput, NotFound
 from careloop.models import (
     ChecklistItem,
@@ -55,8 +56,13 @@ def episode_for_event(session: Session, event_key: str) -> TransitionEpisode | N
 
 
 def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient: Patient, *, pathway: str,
-                  version: int) -> TransitionEpisode:
-    """A discharge to a community setting starts the TCM clock (see tcm.py for the rules and their source)."""
+                  version: int, into: PendingInserts | None = None) -> TransitionEpisode:
+    """A discharge to a community setting starts the TCM clock (see tcm.py for the rules and their source).
+
+    `into`: a batch writer's pending inserts (the pathway engine's), which take the audit row, the checklist and
+    the first history row (nothing reads them back before the batch writes them, in the same transaction); the
+    episode row itself is then written at once with one Core INSERT rather than an ORM flush, and the episode
+    returned is not in the session (its id and columns are set; load it by id to change it)."""
     existing = repo.for_event(session, event.event_key)
     if existing is not None:
         return existing
@@ -71,11 +77,16 @@ def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient
         discharge_date=clock.discharge_date, complexity=level.value, complexity_reason=why,
         contact_due=clock.contact_due, visit_due=clock.visit_due, period_end=clock.period_end, created_at=utcnow())
     access.require(session, actor, Permission.patient_write, patient, action="episode.start",
-                   entity_type="episode", entity_id=str(episode.public_id))
-    session.add(episode)
-    session.flush()
-    session.add_all(ChecklistItem(episode_id=episode.id, code=code.value) for code in ChecklistCode)
-    _log(session, episode, actor, "started", f"{pathway} v{version}; complexity {level.value}: {why}")
+                   entity_type="episode", entity_id=str(episode.public_id), audit_into=into)
+    if into is None:
+        session.add(episode)
+        session.flush()
+        session.add_all(ChecklistItem(episode_id=episode.id, code=code.value) for code in ChecklistCode)
+    else:
+        episode.id = insert_new(session, episode)
+        for code in ChecklistCode:
+            into.add(ChecklistItem, {"episode_id": episode.id, "code": code.value})
+    _log(session, episode, actor, "started", f"{pathway} v{version}; complexity {level.value}: {why}", into=into)
     return episode
 
 
@@ -277,9 +288,14 @@ def _open_episode(session: Session, actor: Actor, episode_id: UUID, action: str)
     return episode
 
 
-def _log(session: Session, episode: TransitionEpisode, actor: Actor, action: str, note: str | None) -> None:
-    session.add(EpisodeEvent(episode_id=episode.id, at=utcnow(), actor_id=actor.user_id,
-                             actor_name=actor.display_name, action=action, note=note[:1000] if note else None))
+def _log(session: Session, episode: TransitionEpisode, actor: Actor, action: str, note: str | None, *,
+         into: PendingInserts | None = None) -> None:
+    row = {"episode_id": episode.id, "at": utcnow(), "actor_id": actor.user_id, "actor_name": actor.display_name,
+           "action": action, "note": note[:1000] if note else None}
+    if into is not None:
+        into.add(EpisodeEvent, row)
+        return
+    session.add(EpisodeEvent(**row))
 
 
 def _patient(session: Session, patient_id: int) -> Patient:

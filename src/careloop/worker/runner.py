@@ -16,16 +16,16 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from careloop import db
 from careloop.clock import utcnow
 from careloop.models.jobs import Job, JobStatus, OutboxEvent
 from careloop.worker import schedules
-from careloop.worker.queue import enqueue
+from careloop.worker.queue import enqueue_keyed
 from careloop.worker.registry import Registry
 
 log = logging.getLogger("careloop.worker")
@@ -138,9 +138,10 @@ class Worker:
             with db.unit_of_work() as session:
                 for job in jobs:
                     handler(session, job.payload)
-                now = utcnow()
-                for job in jobs:
-                    mark_done(session, job.id, self.worker_id, now)
+                done = mark_all_done(session, [job.id for job in jobs], self.worker_id, utcnow())
+            for job in jobs:
+                if job.id not in done:
+                    _outlived_its_lease(job)
         except Exception as exc:
             log.info("batch of %d %s jobs failed (%s); running them one by one", len(jobs), jobs[0].kind, exc)
             for job in jobs:
@@ -154,24 +155,38 @@ class Worker:
                     raise NoHandler(f"no handler for job kind {job.kind!r} in this worker")
                 handler(session, job.payload)
                 if not mark_done(session, job.id, self.worker_id, utcnow()):
-                    log.warning("job %s (%s) outlived its lease; another worker may run it again", job.id, job.kind)
+                    _outlived_its_lease(job)
         except Exception as exc:
             log.warning("job %s (%s) attempt %d failed: %s", job.id, job.kind, job.attempt, exc)
             with db.unit_of_work() as session:
                 mark_failed(session, job, self.worker_id, exc, utcnow())
 
 
+def _outlived_its_lease(job: ClaimedJob) -> None:
+    log.warning("job %s (%s) outlived its lease; another worker may run it again", job.id, job.kind)
+
+
+# The worker's own statements are Core, on the tables: the ORM's per-object bookkeeping (loading each row as an
+# object, evaluating an UPDATE's criteria against the identity map) cost more than the statements themselves.
+_JOBS = cast(Table, Job.__table__)
+_OUTBOX = cast(Table, OutboxEvent.__table__)
+
+_UNRELAYED = (select(_OUTBOX.c.id, _OUTBOX.c.type, _OUTBOX.c.payload).where(_OUTBOX.c.relayed_at.is_(None))
+              .order_by(_OUTBOX.c.id).limit(RELAY_BATCH).with_for_update(skip_locked=True))
+_RELAYED = (update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+            .values(relayed_at=bindparam("now", type_=_OUTBOX.c.relayed_at.type)))
+
+
 def relay_events(session: Session, registry: Registry, now: datetime) -> int:
-    """Turn each unrelayed outbox event into one job per subscriber, keyed so a relay never doubles."""
-    events = session.scalars(
-        select(OutboxEvent).where(OutboxEvent.relayed_at.is_(None)).order_by(OutboxEvent.id)
-        .limit(RELAY_BATCH).with_for_update(skip_locked=True)
-    ).all()
-    for event in events:
-        for kind in registry.subscribers(event.type):
-            payload = {**event.payload, "event_id": event.id, "event_type": event.type}
-            enqueue(session, kind, payload, key=f"event:{event.id}:{kind}")
-        event.relayed_at = now
+    """Turn each unrelayed outbox event into one job per subscriber, keyed so a relay never doubles: one INSERT
+    for all the jobs (a key already queued is skipped) and one UPDATE marking the events relayed."""
+    events = session.execute(_UNRELAYED).all()
+    if not events:
+        return 0
+    enqueue_keyed(session, [
+        (kind, {**payload, "event_id": event_id, "event_type": event_type}, f"event:{event_id}:{kind}")
+        for event_id, event_type, payload in events for kind in registry.subscribers(event_type)])
+    session.execute(_RELAYED, {"ids": [event_id for event_id, _, _ in events], "now": now})
     return len(events)
 
 
@@ -198,25 +213,42 @@ def claim_job(session: Session, worker_id: str, now: datetime, lease: timedelta)
 
 def claim_jobs_of_kind(session: Session, worker_id: str, now: datetime, lease: timedelta, kind: str,
                        limit: int) -> list[ClaimedJob]:
-    """Up to `limit` more due jobs of one kind, claimed like claim_job (skipping rows other workers hold)."""
-    rows = session.scalars(
-        select(Job).where(_claimable(now), Job.kind == kind, Job.attempts < Job.max_attempts)
+    """Up to `limit` more due jobs of one kind, claimed like claim_job (skipping rows other workers hold): the rows
+    are selected (and, on PostgreSQL, locked) in the order they are due, then taken with one UPDATE."""
+    rows = session.execute(
+        select(_JOBS.c.id, _JOBS.c.payload, _JOBS.c.attempts, _JOBS.c.max_attempts)
+        .where(_claimable(now), Job.kind == kind, Job.attempts < Job.max_attempts)
         .order_by(Job.run_at, Job.id).limit(limit).with_for_update(skip_locked=True)
     ).all()
-    for job in rows:
-        job.status, job.attempts = JobStatus.running, job.attempts + 1
-        job.locked_by, job.locked_until = worker_id, now + lease
-    session.flush()
-    return [ClaimedJob(j.id, j.kind, dict(j.payload), j.attempts, j.max_attempts) for j in rows]
+    if not rows:
+        return []
+    session.execute(_TAKE, {"ids": [row.id for row in rows], "worker": worker_id, "until": now + lease})
+    return [ClaimedJob(row.id, kind, dict(row.payload), row.attempts + 1, row.max_attempts) for row in rows]
+
+
+_TAKE = (update(_JOBS).where(_JOBS.c.id.in_(bindparam("ids", expanding=True)))
+         .values(status=JobStatus.running, attempts=_JOBS.c.attempts + 1, locked_by=bindparam("worker"),
+                 locked_until=bindparam("until", type_=_JOBS.c.locked_until.type)))
 
 
 def mark_done(session: Session, job_id: int, worker_id: str, now: datetime) -> bool:
     """Done only if this worker still holds the lease; returns False when it had expired meanwhile."""
-    result = session.execute(
-        update(Job).where(Job.id == job_id, Job.locked_by == worker_id, Job.status == JobStatus.running)
-        .values(status=JobStatus.done, finished_at=now, locked_by=None, locked_until=None, last_error=None)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return job_id in mark_all_done(session, [job_id], worker_id, now)
+
+
+def mark_all_done(session: Session, job_ids: list[int], worker_id: str, now: datetime) -> set[int]:
+    """Mark these jobs done with one UPDATE, those whose lease this worker still holds; returns their ids (a job
+    missing from them outlived its lease, and another worker may have taken it over)."""
+    marked = session.execute(_DONE, {"ids": job_ids, "worker": worker_id, "now": now})
+    return set(marked.scalars())
+
+
+_DONE = (update(_JOBS)
+         .where(_JOBS.c.id.in_(bindparam("ids", expanding=True)), _JOBS.c.locked_by == bindparam("worker"),
+                _JOBS.c.status == JobStatus.running)
+         .values(status=JobStatus.done, finished_at=bindparam("now", type_=_JOBS.c.finished_at.type),
+                 locked_by=None, locked_until=None, last_error=None)
+         .returning(_JOBS.c.id))
 
 
 def mark_failed(session: Session, claimed: ClaimedJob, worker_id: str, exc: BaseException, now: datetime) -> None:
