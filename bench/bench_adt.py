@@ -10,6 +10,13 @@ costs against a Python MLLP server that does no work at all.
     .venv/bin/python -m bench.bench_adt --messages 20000 --backend sqlite
     .venv/bin/python -m bench.bench_adt --messages 20000 --backend postgresql
 
+`--with-worker` runs a `careloop worker` process beside the listener from the start, as deployed, and times
+the whole: from the first message sent until every message is applied and every job its events started
+(the pathway work: episodes, tasks, notices) is done. Its rate is what the two cores sustain end to end; the
+intake's own rate is printed beside it.
+
+    .venv/bin/python -m bench.bench_adt --with-worker --messages 10000 --backend sqlite
+
 `--apply-only` leaves MLLP out: the messages are stored as the listener stores them (`store_batch`) and one
 worker whose only job is `hl7v2.apply` is timed applying them, in messages per CPU-second of this process
 (steadier than wall time on a shared machine; on PostgreSQL the server's own CPU is not in it) and per second:
@@ -42,7 +49,8 @@ from careloop.integrations.hl7v2.compose import AdtFields, compose_adt
 from careloop.integrations.hl7v2.intake import receive
 from careloop.integrations.hl7v2.store import APPLY_JOB, store_batch
 from careloop.jobs_registry import build_registry
-from careloop.models import Hl7Message, Hl7MessageStatus, Patient, PatientIdentifier
+from careloop.models import Hl7Message, Hl7MessageStatus, Patient, PatientIdentifier, Task, TransitionEpisode
+from careloop.models.jobs import Job, JobStatus, OutboxEvent
 from careloop.worker.registry import Registry
 from careloop.worker.runner import Worker
 
@@ -167,6 +175,72 @@ def careloop_run(backend: str, batch: Sequence[Outgoing], connections: int, wind
                     f"{applied / apply_seconds:,.0f} messages/s (encounter, history, outbox event, audit each)"
 
 
+def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, window: int) -> list[str]:
+    """The listener and one worker process at once; seconds until the last ACK and until all work is done."""
+    with fresh_database(backend) as url:
+        seed_patients()
+        env = {**os.environ, "CARELOOP_DATABASE_URL": url, "CARELOOP_WORKER_POLL_SECONDS": "0.05"}
+        cli = [sys.executable, "-c", "from careloop.cli import main; main()"]
+        worker = subprocess.Popen([*cli, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            # A new worker runs every schedule once at start (the population refresh, statistics, sweeps): let it
+            # finish them first, so the run measures the feed's work, as on a worker that has been up a while.
+            wait_for_schedules(timeout=120)
+            wait_until_worked(0, timeout=600)
+            port = free_port()
+            started = time.perf_counter()
+            report = run_server([*cli, "mllp", "--port", str(port)], env, port, batch, connections, window)
+            all_done = wait_until_worked(len(batch), timeout=600) - started
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=60)
+        figures(f"careloop mllp ({backend})", report, len(batch))  # checks that every message got an AA
+        with db.unit_of_work() as session:
+            tasks = session.scalar(select(func.count()).select_from(Task)) or 0
+            episodes = session.scalar(select(func.count()).select_from(TransitionEpisode)) or 0
+    return [backend, f"{len(batch):,}", f"{len(batch) / report.elapsed:,.0f}", f"{report.elapsed:.1f}",
+            f"{all_done:.1f}", f"{len(batch) / all_done:,.0f}", f"{episodes:,}", f"{tasks:,}"]
+
+
+def wait_for_schedules(*, timeout: float) -> None:
+    """Until the worker has written its schedules and queued their first runs (its first cycle)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        with db.unit_of_work() as session:
+            if session.scalar(select(func.count()).select_from(Job)):
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"the worker queued nothing in {timeout:.0f} s")
+
+
+def wait_until_worked(count: int, *, timeout: float) -> float:
+    """When every stored message was applied (or held or refused) and no job or outbox event is left to do."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        with db.unit_of_work() as session:
+            unapplied = session.scalar(select(func.count()).select_from(Hl7Message)
+                                       .where(Hl7Message.status == Hl7MessageStatus.received)) or 0
+            stored = session.scalar(select(func.count()).select_from(Hl7Message)) or 0
+            unrelayed = session.scalar(select(func.count()).select_from(OutboxEvent)
+                                       .where(OutboxEvent.relayed_at.is_(None))) or 0
+            open_jobs = session.scalar(select(func.count()).select_from(Job).where(
+                Job.status.in_([JobStatus.queued, JobStatus.running]))) or 0
+        if stored == count and unapplied == unrelayed == open_jobs == 0:
+            return time.perf_counter()
+        time.sleep(0.05)
+    raise SystemExit(f"the worker had not finished after {timeout:.0f} s")
+
+
+def with_worker_main(args: argparse.Namespace) -> None:
+    batch = messages(args.messages)
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    rows = [with_worker_run(backend, batch, args.connections, args.window) for backend in backends]
+    print(f"end to end with the worker: {args.messages:,} ADT messages (A01/A02/A03 for {PATIENTS} patients), "
+          f"{os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print_table(["backend", "messages", "intake messages/s", "last ACK s", "all work done s",
+                 "end to end messages/s", "episodes", "tasks"], rows)
+
+
 def applied_count() -> int:
     with db.unit_of_work() as session:
         return session.scalar(select(func.count()).select_from(Hl7Message)
@@ -241,7 +315,12 @@ def main() -> None:
     parser.add_argument("--apply-sample", type=int, default=2000, help="messages the worker is timed applying")
     parser.add_argument("--apply-only", action="store_true",
                         help="store the messages directly (no MLLP) and time only the worker applying them")
+    parser.add_argument("--with-worker", action="store_true",
+                        help="run a worker beside the listener and time until all work (apply, pathways) is done")
     args = parser.parse_args()
+    if args.with_worker:
+        with_worker_main(args)
+        return
     if args.apply_only:
         apply_only_main(args)
         return
