@@ -205,7 +205,8 @@ class LinkReadmissionSpec(_Spec):
 
 
 def link_readmission(context: EventContext, spec: LinkReadmissionSpec, work: Work) -> Made | None:
-    link = transitions.link_readmission(context.session, context.actor, context.event, within_days=spec.within_days)
+    link = transitions.link_readmission(context.session, context.actor, context.event, within_days=spec.within_days,
+                                        into=context.pending)
     return Made("readmission", link.id) if link is not None else None
 
 

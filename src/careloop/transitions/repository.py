@@ -53,6 +53,15 @@ def for_patient(session: Session, patient_id: int) -> Sequence[TransitionEpisode
                            .order_by(TransitionEpisode.discharged_at.desc())).all()
 
 
+_REASON_CODE = select(Encounter.reason_code).where(Encounter.id == bindparam("encounter_id"))
+
+
+def reason_code(session: Session, encounter_id: int) -> str | None:
+    """The encounter's reason code (the planned-readmission rule reads it), without loading the encounter."""
+    code: str | None = session.scalar(_REASON_CODE, {"encounter_id": encounter_id})
+    return code
+
+
 def active_for_encounter(session: Session, encounter_id: int) -> TransitionEpisode | None:
     return session.scalar(select(TransitionEpisode).where(
         TransitionEpisode.encounter_id == encounter_id, TransitionEpisode.status == EpisodeStatus.active)

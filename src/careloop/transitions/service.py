@@ -100,9 +100,13 @@ def mark_entered_in_error(session: Session, actor: Actor, episode_id: int, reaso
     _log(session, episode, actor, "entered-in-error", reason)
 
 
-def link_readmission(session: Session, actor: Actor, event: EncounterEvent, *,
-                     within_days: int = 30) -> Readmission | None:
-    """Link this inpatient admission to the stay it follows within `within_days` (readmission.py has the rule)."""
+def link_readmission(session: Session, actor: Actor, event: EncounterEvent, *, within_days: int = 30,
+                     into: PendingInserts | None = None) -> Readmission | None:
+    """Link this inpatient admission to the stay it follows within `within_days` (readmission.py has the rule).
+
+    `into`: a batch writer's pending inserts (the pathway engine's), as for start_episode: the audit row and the
+    episode's history row wait for the batch's end, the link is written at once with one Core INSERT, and the
+    link returned is not in the session (its id and columns are set)."""
     if event.encounter_id is None:
         return None
     admitted_at = event.admitted_at or event.occurred_at
@@ -114,8 +118,7 @@ def link_readmission(session: Session, actor: Actor, event: EncounterEvent, *,
     if existing is not None:
         return existing
     patient = _patient(session, event.patient_id)
-    readmission = session.get(Encounter, event.encounter_id)
-    why = readmission_rule.planned_reason(event.admission_type, readmission.reason_code if readmission else None)
+    why = readmission_rule.planned_reason(event.admission_type, repo.reason_code(session, event.encounter_id))
     episode = repo.active_for_encounter(session, index.id)
     link = Readmission(
         public_id=uuid4(), patient_id=patient.id, index_encounter_id=index.id,
@@ -123,13 +126,17 @@ def link_readmission(session: Session, actor: Actor, event: EncounterEvent, *,
         days_after_discharge=(local_date(admitted_at) - local_date(index.period_end)).days,
         planned=why is not None, planned_reason=why, event_key=event.event_key, created_at=utcnow())
     access.require(session, actor, Permission.patient_write, patient, action="readmission.link",
-                   entity_type="readmission", entity_id=str(link.public_id))
-    session.add(link)
+                   entity_type="readmission", entity_id=str(link.public_id), audit_into=into)
+    if into is None:
+        session.add(link)
+    else:
+        link.id = insert_new(session, link)
     if episode is not None:
         _log(session, episode, actor, "readmitted",
              f"{'planned' if why else 'unplanned'} admission {link.days_after_discharge} days after discharge"
-             + (f" ({why})" if why else ""))
-    session.flush()
+             + (f" ({why})" if why else ""), into=into)
+    if into is None:
+        session.flush()
     return link
 
 
