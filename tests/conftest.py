@@ -4,6 +4,7 @@ migrated once per run with Alembic, emptied after every test, and personas to ac
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from careloop import db, migrate
@@ -68,12 +70,31 @@ def _empty_tables_after_test(migrated: str) -> Iterator[None]:
 
 def empty_all_tables() -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    if db.engine().dialect.name == "postgresql":
+        _truncate_retrying_deadlocks(tables)
+        return
     with db.engine().begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from our metadata
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from our metadata
+
+
+def _truncate_retrying_deadlocks(tables: list[str], attempts: int = 5) -> None:
+    """TRUNCATE every table, trying again when PostgreSQL picks it as a deadlock's victim.
+
+    TRUNCATE locks the tables one after another; an autovacuum worker that holds a table's lock
+    while it goes on to that table's TOAST relation can close a cycle with it (seen in CI once).
+    The victim's transaction is rolled back whole, so trying again is safe.
+    """
+    statement = text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE")
+    for attempt in range(attempts):
+        try:
+            with db.engine().begin() as conn:
+                conn.execute(statement)
+            return
+        except OperationalError as error:
+            if "deadlock detected" not in str(error.orig) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
 
 
 @pytest.fixture
