@@ -176,3 +176,27 @@ def test_rows_that_name_different_columns_are_stored_together() -> None:
     assert outcome == {"record": None, "list": None}
     assert _count("gc.shape.") == 3
     assert committer.commits == 2
+
+
+def test_rows_come_back_as_a_core_insert_would_have_stored_them() -> None:
+    """On PostgreSQL the committer writes with COPY (careloop.bulk_rows): enums, JSON, a JSON null, missing
+    columns and UTC times must read back exactly as the same rows inserted by a Core INSERT."""
+    at = utcnow()
+    rows = [{**_row("copy.check"), "at": at, "outcome": AuditOutcome.denied, "detail": {"why": "not on team", "n": 2},
+             "entity_id": "é-ü 'quoted' \\ tab\there"},
+            {**_row("copy.check"), "at": at, "detail": None, "patient_id": 7}]
+    committer = GroupCommitter(db.engine())
+    try:
+        committer.store([Append(AUDIT, [dict(r) for r in rows])])
+    finally:
+        committer.close()
+    with db.engine().begin() as conn:
+        conn.execute(AUDIT.insert(), [{**r, "action": "insert.check"} for r in rows])
+    # detail IS NULL tells SQL's NULL from JSON's null, which read back alike.
+    columns = [*(c for c in AUDIT.c if c.name not in ("id", "action")), AUDIT.c.detail.is_(None).label("sql_null")]
+    with db.unit_of_work() as s:
+        copied = s.execute(select(*columns).where(AuditEvent.action == "copy.check").order_by(AuditEvent.id)).all()
+        inserted = s.execute(select(*columns).where(AuditEvent.action == "insert.check")
+                             .order_by(AuditEvent.id)).all()
+    assert copied == inserted
+    assert copied[0].detail == {"why": "not on team", "n": 2} and copied[0].at == at

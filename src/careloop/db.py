@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.selectable import TextualSelect
 
+from careloop.bulk_rows import python_defaults
 from careloop.config import get_settings
 from careloop.group_commit import Append, GroupCommitter, Ticket
 
@@ -34,14 +35,19 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-# Connections beyond the request threads': the in-process worker, a refusal's audit written after rollback.
+# Connections beyond the request threads': the group committer, the in-process worker, a refusal's audit
+# written after rollback.
 POOL_SPARE = 8
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     settings = get_settings()
     url = url or settings.database_url
-    kwargs = {"pool_size": settings.request_threads, "max_overflow": POOL_SPARE, **kwargs}
+    # The pool keeps every connection it has opened (it opens them only when asked, so an idle process holds
+    # few). With the spares as overflow instead, the group committer's connection beside three busy request
+    # threads was closed on every return and opened again on the next: under the API bench a new PostgreSQL
+    # backend was forked twice a second, each starting with cold catalog caches and no prepared statements.
+    kwargs = {"pool_size": settings.request_threads + POOL_SPARE, "max_overflow": POOL_SPARE, **kwargs}
     engine = _sqlite_engine(url, **kwargs) if is_sqlite(url) else create_engine(url, pool_pre_ping=True, **kwargs)
     _note_writes(engine)
     return engine
@@ -317,7 +323,7 @@ def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[
     if not rows:
         return set()
     table = model.__table__
-    filled = [{**_python_defaults(table, row), **row} for row in rows]
+    filled = [{**python_defaults(table, row), **row} for row in rows]
     columns = tuple(filled[0])
     statement = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), (conflict_columns[0],),
                                              len(filled))
@@ -332,7 +338,7 @@ def insert_each_ignoring_conflict(session: Session, model: type[Any], rows: list
     if not rows:
         return
     table = model.__table__
-    filled = [{**_python_defaults(table, row), **row} for row in rows]
+    filled = [{**python_defaults(table, row), **row} for row in rows]
     execute_core(session, _conflict_ignoring_insert_each(table, tuple(filled[0]), tuple(conflict_columns)), filled)
 
 
@@ -346,28 +352,9 @@ def conflict_ignoring_insert(table: Table, values: dict[str, Any], conflict_colu
     running it. The same SQL runs on SQLite (3.35 and later) and PostgreSQL. Each parameter carries its
     column's type, so enums, JSON and UTC datetimes are converted as a Core insert would convert them.
     """
-    row = {**_python_defaults(table, values), **values}
+    row = {**python_defaults(table, values), **values}
     statement = _conflict_ignoring_insert(table, tuple(row), tuple(conflict_columns), returning)
     return statement, row
-
-
-def _python_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
-    """What a Core insert would fill in for the columns not given: their `default=` values (a textual statement
-    applies none). Server-side defaults are left to the database; a SQL-expression default is refused."""
-    filled: dict[str, Any] = {}
-    for column in table.columns:
-        default = column.default
-        if column.key in values or default is None:
-            continue
-        if getattr(default, "is_scalar", False):
-            filled[column.key] = default.arg  # type: ignore[attr-defined]
-        elif getattr(default, "is_callable", False):
-            # SQLAlchemy wraps a no-argument callable (uuid4, utcnow) into one that takes the execution
-            # context; this statement has none to give, so only such callables are supported.
-            filled[column.key] = default.arg(None)  # type: ignore[attr-defined]
-        else:
-            raise TypeError(f"{table.name}.{column.key} has a SQL default; give its value explicitly")
-    return filled
 
 
 @lru_cache(maxsize=256)

@@ -5,7 +5,7 @@ record are read all day. Written by each request, every read was also a write tr
 SQLite a turn at the database's single write lock (and a sleep in SQLite's busy handler whenever the other
 server process held it), a commit, now and then a WAL checkpoint; on PostgreSQL a WAL flush per request.
 Here the rows of all the reads in flight go into one transaction: the writer takes what is queued, writes
-it with one INSERT per table, commits, and wakes the requests it stored; what arrives meanwhile waits for
+it with one INSERT per table (a COPY on PostgreSQL), commits, and wakes the requests it stored; what arrives meanwhile waits for
 the next batch. A request still returns only after its rows are committed (`store` blocks until then, and
 raises if they could not be stored), so nothing is shown that is not audited.
 
@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, Table, insert
+
+from careloop.bulk_rows import copy_rows
 
 # A batch is cut at this many rows so one transaction stays short under a burst (a worklist page of 200
 # tasks writes up to 200 rows).
@@ -188,5 +190,9 @@ class GroupCommitter:
             for row in append.rows:
                 by_shape.setdefault((append.table, frozenset(row)), []).append(row)
         with self._engine.begin() as connection:
+            copy = connection.dialect.name == "postgresql"
             for (table, _columns), rows in by_shape.items():
-                connection.execute(insert(table), rows)
+                if copy:
+                    copy_rows(connection, table, rows)
+                else:
+                    connection.execute(insert(table), rows)
