@@ -14,7 +14,7 @@ from sqlalchemy import Table, func, select
 
 from careloop import audit, db
 from careloop.clock import utcnow
-from careloop.group_commit import Append, AppendsNotStored, GroupCommitter
+from careloop.group_commit import COPY_FROM_ROWS, Append, AppendsNotStored, GroupCommitter
 from careloop.models import AuditEvent, Patient
 from careloop.models.audit import AuditOutcome
 from tests.conftest import BearerFor
@@ -179,12 +179,13 @@ def test_rows_that_name_different_columns_are_stored_together() -> None:
 
 
 def test_rows_come_back_as_a_core_insert_would_have_stored_them() -> None:
-    """On PostgreSQL the committer writes with COPY (careloop.bulk_rows): enums, JSON, a JSON null, missing
-    columns and UTC times must read back exactly as the same rows inserted by a Core INSERT."""
+    """On PostgreSQL the committer writes a batch of COPY_FROM_ROWS or more with COPY (careloop.bulk_rows):
+    enums, JSON, a JSON null, missing columns and UTC times must read back exactly as the same rows inserted by
+    a Core INSERT."""
     at = utcnow()
     rows = [{**_row("copy.check"), "at": at, "outcome": AuditOutcome.denied, "detail": {"why": "not on team", "n": 2},
              "entity_id": "é-ü 'quoted' \\ tab\there"},
-            {**_row("copy.check"), "at": at, "detail": None, "patient_id": 7}]
+            {**_row("copy.check"), "at": at, "detail": None, "patient_id": 7}] * (COPY_FROM_ROWS // 2)
     committer = GroupCommitter(db.engine())
     try:
         committer.store([Append(AUDIT, [dict(r) for r in rows])])
