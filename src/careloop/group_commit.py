@@ -6,8 +6,9 @@ SQLite a turn at the database's single write lock (and a sleep in SQLite's busy 
 server process held it), a commit, now and then a WAL checkpoint; on PostgreSQL a WAL flush per request.
 Here the rows of all the reads in flight go into one transaction: the writer takes what is queued, writes
 it with one INSERT per table (a COPY on PostgreSQL when there are many), commits, and wakes the requests it
-stored; what arrives meanwhile waits for the next batch. A request still returns only after its rows are committed (`store` blocks until then, and
-raises if they could not be stored), so nothing is shown that is not audited.
+stored; what arrives meanwhile waits for the next batch. A request still returns only after its rows are
+committed (`store` blocks until then, and raises if they could not be stored), so nothing is shown that is
+not audited.
 
 Only appends go this way: rows that nothing reads back within the request and that no later statement of
 the request depends on. Anything else a read-mostly unit of work writes still takes db.py's write phase.
