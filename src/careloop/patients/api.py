@@ -19,7 +19,7 @@ from careloop.http.deps import ApiActor, DbSession, as_api_actor, credentials_pr
 from careloop.http.responses import ModelResponse
 from careloop.models import Condition, Encounter, MedicationRequest, Observation, Patient
 from careloop.patients import service
-from careloop.patients.repository import ChartRow
+from careloop.patients.chart_lists import ConditionRow, EncounterRow, MedicationRow, ObservationRow
 from careloop.patients.schemas import (
     ConditionOut,
     EncounterOut,
@@ -99,23 +99,23 @@ def patient_out(p: Patient) -> PatientOut:
     )
 
 
-def condition_out(c: Condition | ChartRow) -> ConditionOut:
+def condition_out(c: Condition | ConditionRow) -> ConditionOut:
     return ConditionOut(id=c.public_id, code_system=c.code_system, code=c.code, display=c.display, icd10=c.icd10,
                         category=c.category, clinical_status=c.clinical_status, onset_date=c.onset_date)
 
 
-def medication_out(m: MedicationRequest | ChartRow) -> MedicationOut:
+def medication_out(m: MedicationRequest | MedicationRow) -> MedicationOut:
     return MedicationOut(id=m.public_id, rxnorm=m.rxnorm, display=m.display, status=m.status, dosage=m.dosage_text,
                          authored_on=m.authored_on)
 
 
-def encounter_out(e: Encounter | ChartRow) -> EncounterOut:
+def encounter_out(e: Encounter | EncounterRow) -> EncounterOut:
     return EncounterOut(id=e.public_id, class_code=e.class_code, type_display=e.type_display, status=e.status,
                         start=e.period_start, end=e.period_end, facility=e.facility, location=e.location,
                         reason=e.reason_display, discharge_disposition=e.discharge_disposition)
 
 
-def observation_out(o: Observation | ChartRow) -> ObservationOut:
+def observation_out(o: Observation | ObservationRow) -> ObservationOut:
     value = f"{o.value_num:g}" if o.value_num is not None else (o.value_text or "")
     return ObservationOut(id=o.public_id, code=o.code, display=o.display, category=o.category,
                           effective_at=o.effective_at, value=value, unit=o.unit)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from careloop.errors import NotFound
@@ -18,7 +18,6 @@ from careloop.models import (
     EncounterStatus,
     MedicationRequest,
     MedicationRequestStatus,
-    Observation,
     Patient,
     PatientIdentifier,
     Task,
@@ -129,61 +128,15 @@ def _encounters_at(session: Session, starts: Any) -> dict[int, Encounter]:
     return {e.patient_id: e for e in session.scalars(query)}
 
 
-_ACTIVE_CONDITIONS = (
-    select(Condition)
-    .where(Condition.patient_id == bindparam("patient_id"), Condition.clinical_status.in_(ACTIVE_CLINICAL_STATUSES),
-           Condition.category != "encounter-diagnosis")
-    .order_by(Condition.onset_date.desc(), Condition.id)
-)
+# Medication reconciliation's starting list (the patient page reads its lists in patients.chart_lists).
 _ACTIVE_MEDICATIONS = (
     select(MedicationRequest)
     .where(MedicationRequest.patient_id == bindparam("patient_id"),
            MedicationRequest.status.in_([MedicationRequestStatus.active, MedicationRequestStatus.on_hold]))
     .order_by(MedicationRequest.display)
 )
-_RECENT_ENCOUNTERS = (select(Encounter).where(Encounter.patient_id == bindparam("patient_id"))
-                      .order_by(Encounter.period_start.desc()).limit(bindparam("limit")))
-_RECENT_OBSERVATIONS = (select(Observation).where(Observation.patient_id == bindparam("patient_id"))
-                        .order_by(Observation.effective_at.desc(), Observation.code).limit(bindparam("limit")))
-
-
-# The patient page's lists as plain rows of the columns the page shows (read by attribute, like the models'
-# fields), on the session's connection: the page is read all day, and on PostgreSQL loading ORM objects through
-# the session cost about a tenth of its request (0.4 ms of 4.5 ms of CPU for the four lists, 100,000 patients).
-# Every column of the four tables was 130 result columns a page, each described by the driver and processed
-# per row: a tenth of the page's interpreter time again. A field the page starts to show is added here.
-ChartRow = Row[Any]
-_CONDITION_ROWS = _ACTIVE_CONDITIONS.with_only_columns(
-    Condition.public_id, Condition.code_system, Condition.code, Condition.display, Condition.icd10,
-    Condition.category, Condition.clinical_status, Condition.onset_date)
-_MEDICATION_ROWS = _ACTIVE_MEDICATIONS.with_only_columns(
-    MedicationRequest.public_id, MedicationRequest.rxnorm, MedicationRequest.display, MedicationRequest.status,
-    MedicationRequest.dosage_text, MedicationRequest.authored_on)
-_ENCOUNTER_ROWS = _RECENT_ENCOUNTERS.with_only_columns(
-    Encounter.public_id, Encounter.class_code, Encounter.type_display, Encounter.status, Encounter.period_start,
-    Encounter.period_end, Encounter.facility, Encounter.location, Encounter.reason_display,
-    Encounter.discharge_disposition)
-_OBSERVATION_ROWS = _RECENT_OBSERVATIONS.with_only_columns(
-    Observation.public_id, Observation.code, Observation.display, Observation.category, Observation.effective_at,
-    Observation.value_num, Observation.value_text, Observation.unit)
-
-
-def active_conditions(session: Session, patient_id: int) -> Sequence[ChartRow]:
-    return session.connection().execute(_CONDITION_ROWS, {"patient_id": patient_id}).all()
 
 
 def active_medications(session: Session, patient_id: int) -> Sequence[MedicationRequest]:
     """As ORM objects: medication reconciliation works on them."""
     return session.scalars(_ACTIVE_MEDICATIONS, {"patient_id": patient_id}).all()
-
-
-def active_medication_rows(session: Session, patient_id: int) -> Sequence[ChartRow]:
-    return session.connection().execute(_MEDICATION_ROWS, {"patient_id": patient_id}).all()
-
-
-def recent_encounters(session: Session, patient_id: int, limit: int = 15) -> Sequence[ChartRow]:
-    return session.connection().execute(_ENCOUNTER_ROWS, {"patient_id": patient_id, "limit": limit}).all()
-
-
-def recent_observations(session: Session, patient_id: int, limit: int = 40) -> Sequence[ChartRow]:
-    return session.connection().execute(_OBSERVATION_ROWS, {"patient_id": patient_id, "limit": limit}).all()

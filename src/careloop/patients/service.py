@@ -19,7 +19,7 @@ from careloop.models import (
     Patient,
 )
 from careloop.patients import repository as repo
-from careloop.patients.repository import ChartRow
+from careloop.patients.chart_lists import ConditionRow, EncounterRow, MedicationRow, ObservationRow, chart_lists
 from careloop.patients.schemas import EncounterBrief, PanelFilter, PanelPage, PanelRow, PatientContactUpdate
 from careloop.tasks import repository as tasks_repo
 from careloop.tasks.summary import TaskSummary
@@ -75,11 +75,11 @@ class PatientChart:
 
     patient: Patient
     care_team: Sequence[CareTeamMember]
-    # Plain rows with the models' fields (patients.repository.ChartRow)
-    conditions: Sequence[ChartRow]
-    medications: Sequence[ChartRow]
-    encounters: Sequence[ChartRow]
-    observations: Sequence[ChartRow]
+    # Named tuples with the models' fields (patients.chart_lists)
+    conditions: Sequence[ConditionRow]
+    medications: Sequence[MedicationRow]
+    encounters: Sequence[EncounterRow]
+    observations: Sequence[ObservationRow]
     open_tasks: Sequence[TaskSummary]
     closed_tasks: Sequence[TaskSummary]
 
@@ -93,13 +93,14 @@ def get_patient(session: Session, actor: Actor, patient_id: UUID) -> Patient:
 def chart(session: Session, actor: Actor, patient_id: UUID) -> PatientChart:
     patient = get_patient(session, actor, patient_id)
     open_tasks, closed_tasks = tasks_repo.patient_task_summaries(session, patient.id)
+    lists = chart_lists(session, patient.id)
     return PatientChart(
         patient=patient,
         care_team=careteam_repo.active_members(session, patient.id),
-        conditions=repo.active_conditions(session, patient.id),
-        medications=repo.active_medication_rows(session, patient.id),
-        encounters=repo.recent_encounters(session, patient.id),
-        observations=repo.recent_observations(session, patient.id),
+        conditions=lists.conditions,
+        medications=lists.medications,
+        encounters=lists.encounters,
+        observations=lists.observations,
         open_tasks=open_tasks,
         closed_tasks=closed_tasks,
     )

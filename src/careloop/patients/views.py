@@ -7,7 +7,8 @@ from datetime import date, datetime
 from uuid import UUID
 
 from careloop.models import CareTeamMember, Encounter, Observation, Patient
-from careloop.patients.repository import MRN_SYSTEM, ChartRow
+from careloop.patients.chart_lists import EncounterRow, ObservationRow
+from careloop.patients.repository import MRN_SYSTEM
 from careloop.patients.schemas import EncounterBrief, PanelRow
 from careloop.patients.service import age_on
 from careloop.web.formatting import label
@@ -43,7 +44,7 @@ class EncounterLine:
     disposition: str | None
 
 
-def encounter_line(e: Encounter | ChartRow | EncounterBrief | None) -> EncounterLine | None:
+def encounter_line(e: Encounter | EncounterRow | EncounterBrief | None) -> EncounterLine | None:
     """A line of the patient page (an encounter's row) or of the panel (its brief)."""
     if e is None:
         return None
@@ -120,7 +121,7 @@ class ObservationLine:
     category: str
 
 
-def observation_line(o: Observation | ChartRow) -> ObservationLine:
+def observation_line(o: Observation | ObservationRow) -> ObservationLine:
     value = f"{o.value_num:g}" if o.value_num is not None else (o.value_text or "")
     return ObservationLine(at=o.effective_at, what=o.display, value=f"{value} {o.unit or ''}".strip(),
                            category=label(o.category))
