@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -107,12 +108,18 @@ _KINDS: tuple[tuple[type[Any], int, tuple[int, ...]], ...] = (
 )
 
 
+# Per list: its row type's constructor from a sequence, and the getter of its fields (public_id, then its
+# slots; a row is (kind, place, public_id, slot 0, ...)).
+_READERS = tuple((row_type._make, itemgetter(2, *(3 + slot for slot in slots))) for row_type, _, slots in _KINDS)
+
+
 def chart_lists(session: Session, patient_id: int) -> ChartLists:
     rows = session.connection().execute(_statement(), {"patient_id": patient_id}).all()
     lists: tuple[list[Any], ...] = ([], [], [], [])
     for row in rows:
-        row_type, _, slots = _KINDS[row.kind]
-        lists[row.kind].append(row_type(row.public_id, *(row[3 + slot] for slot in slots)))
+        kind = row[0]
+        make, fields = _READERS[kind]
+        lists[kind].append(make(fields(row)))
     return ChartLists(*lists)
 
 
