@@ -175,3 +175,30 @@ def test_the_hot_reads_commit_their_audit_rows_before_the_response(path: str, pe
         happened.clear()
         assert client.get(path, headers=headers).status_code == 200
     assert happened == ["commit", "appends stored", "response"]
+
+
+def _transaction_open(session: Session) -> bool:
+    """Whether the session's PostgreSQL connection is inside a transaction block now (psycopg's view)."""
+    from psycopg.pq import TransactionStatus
+
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    return bool(driver.info.transaction_status != TransactionStatus.IDLE)
+
+
+def test_a_read_mostly_unit_reads_outside_a_transaction_on_postgresql(backend: str, personas: Personas) -> None:
+    """PostgreSQL: a GET's reads run in autocommit mode (no BEGIN and COMMIT around them, db.
+    _read_phase_without_transaction); its first write opens a transaction that lasts to the end."""
+    if backend != "postgresql":
+        pytest.skip("SQLite's read phase is a deferred transaction (see the tests above)")
+    with pytest.raises(RuntimeError), db.unit_of_work(read_mostly=True) as s:
+        assert s.scalar(select(Patient.given).where(Patient.id == personas.patient_id)) == "Ana"
+        assert not _transaction_open(s)
+        s.execute(text("UPDATE patients SET given = 'First' WHERE id = :id"), {"id": personas.patient_id})
+        assert _transaction_open(s)
+        s.execute(text("UPDATE patients SET family = 'Second' WHERE id = :id"), {"id": personas.patient_id})
+        raise RuntimeError("the endpoint failed after writing")
+    with db.unit_of_work() as s:
+        row = s.execute(select(Patient.given, Patient.family).where(Patient.id == personas.patient_id)).one()
+        assert tuple(row) == ("Ana", "Rivera")  # both writes rolled back together
+        assert _transaction_open(s)  # the pooled connection is back to transactions for the next unit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -77,7 +78,38 @@ PING_AFTER_IDLE_SECONDS = 5.0
 def _postgresql_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     _ping_connections_that_were_idle(engine)
+    _read_phase_without_transaction(engine)
     return engine
+
+
+def _read_phase_without_transaction(engine: Engine) -> None:
+    """A read-mostly unit of work reads in autocommit mode, and opens a transaction only when it writes.
+
+    Under PostgreSQL's READ COMMITTED every statement sees the database as of its own start, in a
+    transaction or not, so a transaction around reads adds nothing but its BEGIN and COMMIT: two round trips
+    and their driver work on every GET (the worklist, the patient record) that writes nothing but audit rows,
+    which the group committer stores in its own transaction. The first writing statement, or the write phase
+    (`_enter_write_phase`), ends the read phase: the connection leaves autocommit mode (it is between
+    transactions then, so the driver allows it) and what follows runs in one transaction to the commit, as in
+    a writing unit of work. The mode is put back when the connection returns to the pool.
+    """
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        reading = bool(conn.get_execution_options().get(_READ_PHASE))
+        conn.info[_READ_PHASE] = reading
+        if reading:
+            conn.connection.dbapi_connection.autocommit = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _writes_open_a_transaction(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.info.get(_READ_PHASE) and statement.lstrip()[:6].upper() in _WRITE_VERBS:
+            _end_read_phase(cursor.connection, conn.info)
+
+    @event.listens_for(engine, "checkin")
+    def _transactions_again(dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is not None and not dbapi_connection.closed and dbapi_connection.autocommit:
+            dbapi_connection.autocommit = False
 
 
 def _ping_connections_that_were_idle(engine: Engine) -> None:
@@ -159,6 +191,17 @@ def _take_write_lock(dbapi_connection: Any, info: dict[str, Any]) -> None:
     dbapi_connection.execute("COMMIT")
     dbapi_connection.execute("BEGIN IMMEDIATE")
     info[_READ_PHASE] = False
+
+
+def _end_read_phase(dbapi_connection: Any, info: dict[str, Any]) -> None:
+    """SQLite: take the write lock in a fresh transaction. PostgreSQL: leave autocommit mode, so that what
+    follows is one transaction."""
+    if info.get(_READ_PHASE):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            _take_write_lock(dbapi_connection, info)
+            return
+        dbapi_connection.autocommit = False
+        info[_READ_PHASE] = False
 
 
 _engine: Engine | None = None
@@ -301,11 +344,10 @@ def _enter_write_phase(session: Session) -> None:
     if not (actions or session.new or session.dirty or session.deleted):
         return
     connection = session.connection()
-    if connection.dialect.name == "sqlite" and connection.info.get(_READ_PHASE):
-        # End the deferred read transaction and take the write lock for the short write phase. Its
-        # snapshot may be stale (another request committed since): upgrading it in place would fail at
-        # once with "database is locked", whereas BEGIN IMMEDIATE waits its turn.
-        _take_write_lock(connection.connection.dbapi_connection, connection.info)
+    # SQLite: end the deferred read transaction and take the write lock for the short write phase. Its
+    # snapshot may be stale (another request committed since): upgrading it in place would fail at once with
+    # "database is locked", whereas BEGIN IMMEDIATE waits its turn. PostgreSQL: open the transaction.
+    _end_read_phase(connection.connection.dbapi_connection, connection.info)
     for action in actions:
         action(session)
     session.flush()
