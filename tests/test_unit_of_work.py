@@ -202,3 +202,21 @@ def test_a_read_mostly_unit_reads_outside_a_transaction_on_postgresql(backend: s
         row = s.execute(select(Patient.given, Patient.family).where(Patient.id == personas.patient_id)).one()
         assert tuple(row) == ("Ana", "Rivera")  # both writes rolled back together
         assert _transaction_open(s)  # the pooled connection is back to transactions for the next unit
+
+
+def test_a_savepoint_in_a_read_mostly_unit_opens_its_transaction(backend: str, personas: Personas) -> None:
+    """A GET may run a use case in a savepoint (web.forms.attempt). The savepoint ends the read phase (on
+    PostgreSQL autocommit mode, on SQLite the deferred transaction, for one holding the write lock), so a
+    write inside it neither fails nor loses the savepoint, and rolling back to it undoes only what came after
+    it."""
+    with db.unit_of_work(read_mostly=True) as s:
+        assert s.scalar(select(Patient.given).where(Patient.id == personas.patient_id)) == "Ana"
+        with pytest.raises(RuntimeError), s.begin_nested():
+            s.execute(text("UPDATE patients SET given = 'Undone' WHERE id = :id"), {"id": personas.patient_id})
+            raise RuntimeError("the use case refused")
+        if backend == "postgresql":
+            assert _transaction_open(s)
+        s.execute(text("UPDATE patients SET family = 'Kept' WHERE id = :id"), {"id": personas.patient_id})
+    with db.unit_of_work() as s:
+        row = s.execute(select(Patient.given, Patient.family).where(Patient.id == personas.patient_id)).one()
+    assert tuple(row) == ("Ana", "Kept")

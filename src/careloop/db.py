@@ -88,8 +88,8 @@ def _read_phase_without_transaction(engine: Engine) -> None:
     Under PostgreSQL's READ COMMITTED every statement sees the database as of its own start, in a
     transaction or not, so a transaction around reads adds nothing but its BEGIN and COMMIT: two round trips
     and their driver work on every GET (the worklist, the patient record) that writes nothing but audit rows,
-    which the group committer stores in its own transaction. The first writing statement, or the write phase
-    (`_enter_write_phase`), ends the read phase: the connection leaves autocommit mode (it is between
+    which the group committer stores in its own transaction. The first writing statement, a savepoint, or the
+    write phase (`_enter_write_phase`), ends the read phase: the connection leaves autocommit mode (it is between
     transactions then, so the driver allows it) and what follows runs in one transaction to the commit, as in
     a writing unit of work. The mode is put back when the connection returns to the pool.
     """
@@ -105,6 +105,11 @@ def _read_phase_without_transaction(engine: Engine) -> None:
     def _writes_open_a_transaction(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
         if conn.info.get(_READ_PHASE) and statement.lstrip()[:6].upper() in _WRITE_VERBS:
             _end_read_phase(cursor.connection, conn.info)
+
+    @event.listens_for(engine, "savepoint")
+    def _savepoints_open_a_transaction(conn: Any, _name: str) -> None:
+        # A savepoint needs a transaction around it (a form's attempt in a GET, web.forms.attempt).
+        _end_read_phase(conn.connection.dbapi_connection, conn.info)
 
     @event.listens_for(engine, "checkin")
     def _transactions_again(dbapi_connection: Any, _record: Any) -> None:
@@ -178,6 +183,12 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         # the read transaction in place would fail at once if its snapshot were stale.
         if conn.info.get(_READ_PHASE) and statement.lstrip()[:6].upper() in _WRITE_VERBS:
             _take_write_lock(cursor.connection, conn.info)
+
+    @event.listens_for(engine, "savepoint")
+    def _savepoints_take_the_lock(conn: Any, _name: str) -> None:
+        # Taking the lock later, at a write inside the savepoint, would end the transaction that holds the
+        # savepoint ("no such savepoint" at its release): a savepoint in a read-mostly unit takes it now.
+        _end_read_phase(conn.connection.dbapi_connection, conn.info)
 
     return engine
 
