@@ -53,7 +53,26 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     kwargs = {"pool_size": settings.request_threads + POOL_SPARE, "max_overflow": POOL_SPARE, **kwargs}
     engine = _sqlite_engine(url, **kwargs) if is_sqlite(url) else _postgresql_engine(url, **kwargs)
     _note_writes(engine)
+    _read_phase_ends_at_a_write_or_savepoint(engine)
     return engine
+
+
+def _read_phase_ends_at_a_write_or_savepoint(engine: Engine) -> None:
+    """A read-mostly unit of work that writes before its write phase (a GET that starts an export, an explicit
+    flush) or opens a savepoint (a use case run through web.forms.attempt) ends its read phase there
+    (`_end_read_phase`). SQLite: its deferred read transaction, which has written nothing, ends, and the rest
+    runs in a fresh IMMEDIATE one to the commit (upgrading the read transaction in place would fail at once
+    if its snapshot were stale; taking the lock only at a write inside a savepoint would end the transaction
+    that holds the savepoint). PostgreSQL: the connection leaves autocommit mode, so a transaction opens."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _at_a_write(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.info.get(_READ_PHASE) and statement.lstrip()[:6].upper() in _WRITE_VERBS:
+            _end_read_phase(cursor.connection, conn.info)
+
+    @event.listens_for(engine, "savepoint")
+    def _at_a_savepoint(conn: Any, _name: str) -> None:
+        _end_read_phase(conn.connection.dbapi_connection, conn.info)
 
 
 def _note_writes(engine: Engine) -> None:
@@ -89,9 +108,10 @@ def _read_phase_without_transaction(engine: Engine) -> None:
     transaction or not, so a transaction around reads adds nothing but its BEGIN and COMMIT: two round trips
     and their driver work on every GET (the worklist, the patient record) that writes nothing but audit rows,
     which the group committer stores in its own transaction. The first writing statement, a savepoint, or the
-    write phase (`_enter_write_phase`), ends the read phase: the connection leaves autocommit mode (it is between
-    transactions then, so the driver allows it) and what follows runs in one transaction to the commit, as in
-    a writing unit of work. The mode is put back when the connection returns to the pool.
+    write phase (`_enter_write_phase`) ends the read phase (`_read_phase_ends_at_a_write_or_savepoint`): the
+    connection leaves autocommit mode (it is between transactions then, so the driver allows it) and what
+    follows runs in one transaction to the commit, as in a writing unit of work. The mode is put back when
+    the connection returns to the pool.
     """
 
     @event.listens_for(engine, "begin")
@@ -100,16 +120,6 @@ def _read_phase_without_transaction(engine: Engine) -> None:
         conn.info[_READ_PHASE] = reading
         if reading:
             conn.connection.dbapi_connection.autocommit = True
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _writes_open_a_transaction(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
-        if conn.info.get(_READ_PHASE) and statement.lstrip()[:6].upper() in _WRITE_VERBS:
-            _end_read_phase(cursor.connection, conn.info)
-
-    @event.listens_for(engine, "savepoint")
-    def _savepoints_open_a_transaction(conn: Any, _name: str) -> None:
-        # A savepoint needs a transaction around it (a form's attempt in a GET, web.forms.attempt).
-        _end_read_phase(conn.connection.dbapi_connection, conn.info)
 
     @event.listens_for(engine, "checkin")
     def _transactions_again(dbapi_connection: Any, _record: Any) -> None:
@@ -174,21 +184,6 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         reading = bool(conn.get_execution_options().get(_READ_PHASE))
         conn.info[_READ_PHASE] = reading
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _writes_take_the_lock(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
-        # A read-mostly unit of work that writes before its write phase (a GET that starts an export, an
-        # explicit flush) takes the write lock then: its deferred read transaction, which has written
-        # nothing, ends, and the write runs in a fresh IMMEDIATE one that lasts to the commit. Upgrading
-        # the read transaction in place would fail at once if its snapshot were stale.
-        if conn.info.get(_READ_PHASE) and statement.lstrip()[:6].upper() in _WRITE_VERBS:
-            _take_write_lock(cursor.connection, conn.info)
-
-    @event.listens_for(engine, "savepoint")
-    def _savepoints_take_the_lock(conn: Any, _name: str) -> None:
-        # Taking the lock later, at a write inside the savepoint, would end the transaction that holds the
-        # savepoint ("no such savepoint" at its release): a savepoint in a read-mostly unit takes it now.
-        _end_read_phase(conn.connection.dbapi_connection, conn.info)
 
     return engine
 
