@@ -18,6 +18,7 @@ from careloop.auth.passwords import hash_password, needs_rehash, verify_password
 from careloop.clock import utcnow
 from careloop.config import get_settings
 from careloop.db import after_rollback, write_phase
+from careloop.driver_reads import DriverRead
 from careloop.errors import InvalidInput, NotAuthenticated
 from careloop.models import ApiToken, AuditOutcome, LoginAttempt, TeamMembership, User, WebSession
 from careloop.users import repository as users_repo
@@ -136,12 +137,13 @@ def resolve_api_token(session: Session, token: str) -> User | None:
 
 # Built once: the JSON API resolves its bearer token, the token's user and the user's teams on every request,
 # as plain rows (one per team, or one with no team).
-_LIVE_TOKEN_ACTOR = (
+_LIVE_TOKEN_ACTOR = DriverRead(
     select(ApiToken.id, ApiToken.expires_at, ApiToken.last_used_at, User.id, User.username, User.display_name,
            User.roles, TeamMembership.team_id)
     .join(User, User.id == ApiToken.user_id)
     .outerjoin(TeamMembership, TeamMembership.user_id == User.id)
-    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active)
+    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active),
+    ["digest"],
 )
 
 
@@ -151,7 +153,7 @@ def api_token_actor(session: Session, token: str, *, channel: str, source_ip: st
     Resolved afresh on every request, so a revoked token or a deactivated user stops at once. Two statements
     and two ORM objects (token, user) were about a tenth of a worklist request's thread time."""
     now = utcnow()
-    rows = session.execute(_LIVE_TOKEN_ACTOR, {"digest": token_digest(token)}).all()
+    rows = _LIVE_TOKEN_ACTOR.rows(session, {"digest": token_digest(token)})
     if not rows:
         return None
     token_id, expires_at, last_used_at, user_id, username, display_name, roles, _ = rows[0]
@@ -159,7 +161,7 @@ def api_token_actor(session: Session, token: str, *, channel: str, source_ip: st
         return None
     if last_used_at is None or now - last_used_at > _TOUCH_EVERY:
         write_phase(session, partial(_touch_api_token, token_id, now))
-    return user_actor(user_id, username, display_name, roles, (row.team_id for row in rows if row.team_id is not None),
+    return user_actor(user_id, username, display_name, roles, (row[7] for row in rows if row[7] is not None),
                       channel=channel, source_ip=source_ip)
 
 

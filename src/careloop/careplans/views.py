@@ -20,7 +20,8 @@ from careloop.careplans.schemas import (
     Ref,
     TargetOut,
 )
-from careloop.models import CarePlan, CareTeamMember, CareTeamRole, Condition, Goal, GoalTarget
+from careloop.careteams.repository import ActiveMember
+from careloop.models import CarePlan, CareTeamRole, Condition, Goal, GoalTarget
 from careloop.web.formatting import label as label_of
 
 MEASURES = {  # LOINC -> (clinical label, words for a lay reader)
@@ -94,13 +95,13 @@ def measure_choices() -> list[tuple[str, str]]:
     return [(code, f"{names[0]} ({code})") for code, names in MEASURES.items()]
 
 
-def people_choices(members: Sequence[CareTeamMember]) -> list[tuple[str, str]]:
+def people_choices(members: Sequence[ActiveMember]) -> list[tuple[str, str]]:
     """Staff with an account on the care team, once each: who may own the plan or do an intervention."""
     people = {str(m.user.public_id): f"{m.user.display_name} ({label_of(m.role)})" for m in members if m.user}
     return list(people.items())
 
 
-def assignee_choices(members: Sequence[CareTeamMember]) -> tuple[tuple[str, list[tuple[str, str]]], ...]:
+def assignee_choices(members: Sequence[ActiveMember]) -> tuple[tuple[str, list[tuple[str, str]]], ...]:
     """An intervention goes to a care-team role (whoever holds it) or to a person: grouped form values."""
     roles = [(f"role:{r.value}", f"Anyone who is {label_of(r)}") for r in CareTeamRole if r is not CareTeamRole.other]
     people = [(f"user:{value}", text) for value, text in people_choices(members)]

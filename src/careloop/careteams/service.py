@@ -3,7 +3,6 @@ and when is part of the record)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy.orm import Session
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 from careloop import access
 from careloop.access import Actor, Permission
 from careloop.careteams import repository as repo
+from careloop.careteams.repository import ActiveMember, MemberTeam, MemberUser
 from careloop.careteams.schemas import CareTeamMemberIn, CareTeamMemberOut
 from careloop.clock import utcnow
 from careloop.errors import Conflict, InvalidInput
@@ -19,10 +19,10 @@ from careloop.patients import repository as patients_repo
 from careloop.users import repository as users_repo
 
 
-def list_members(session: Session, actor: Actor, patient_id: UUID) -> Sequence[CareTeamMember]:
+def list_members(session: Session, actor: Actor, patient_id: UUID) -> list[ActiveMember]:
     patient = patients_repo.get_or_raise(session, patient_id)
     access.require(session, actor, Permission.patient_read, patient, action="careteam.read")
-    return repo.active_members(session, patient.id)
+    return repo.active_member_rows(session, patient.id)
 
 
 def add_member(session: Session, actor: Actor, patient_id: UUID, data: CareTeamMemberIn) -> CareTeamMember:
@@ -57,14 +57,15 @@ def end_membership(session: Session, actor: Actor, member_id: UUID, reason: str)
     return member
 
 
-def member_out(member: CareTeamMember) -> CareTeamMemberOut:
+def member_out(member: CareTeamMember | ActiveMember) -> CareTeamMemberOut:
     kind, member_id, name = _who(member.user, member.team, member.member_name)
     return CareTeamMemberOut(id=member.public_id, role=member.role, kind=kind, member_id=member_id, name=name,
                              contact=member.member_contact, since=member.period_start, ended=member.period_end,
                              end_reason=member.end_reason)
 
 
-def _who(user: User | None, team: Team | None, name: str | None) -> tuple[str, UUID | None, str]:
+def _who(user: User | MemberUser | None, team: Team | MemberTeam | None,
+         name: str | None) -> tuple[str, UUID | None, str]:
     if user is not None:
         return "user", user.public_id, user.display_name
     if team is not None:

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from careloop import access, audit
 from careloop.access import Actor, Permission
 from careloop.careteams import repository as careteam_repo
+from careloop.careteams.repository import ActiveMember
 from careloop.clock import utcnow
 from careloop.models import (
-    CareTeamMember,
     Encounter,
     Patient,
 )
@@ -74,7 +74,7 @@ class PatientChart:
     """Everything the patient page shows, loaded in a fixed number of queries."""
 
     patient: Patient
-    care_team: Sequence[CareTeamMember]
+    care_team: list[ActiveMember]
     # Named tuples with the models' fields (patients.chart_lists)
     conditions: Sequence[ConditionRow]
     medications: Sequence[MedicationRow]
@@ -96,7 +96,7 @@ def chart(session: Session, actor: Actor, patient_id: UUID) -> PatientChart:
     lists = chart_lists(session, patient.id)
     return PatientChart(
         patient=patient,
-        care_team=careteam_repo.active_members(session, patient.id),
+        care_team=careteam_repo.active_member_rows(session, patient.id),
         conditions=lists.conditions,
         medications=lists.medications,
         encounters=lists.encounters,

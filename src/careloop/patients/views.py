@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from careloop.models import CareTeamMember, Encounter, Observation, Patient
+from careloop.careteams.repository import ActiveMember
+from careloop.models import Encounter, Observation, Patient
 from careloop.patients.chart_lists import EncounterRow, ObservationRow
 from careloop.patients.repository import MRN_SYSTEM
 from careloop.patients.schemas import EncounterBrief, PanelRow
@@ -138,7 +139,7 @@ class MemberView:
     is_me: bool
 
 
-def member_view(m: CareTeamMember, my_user_id: int | None) -> MemberView:
+def member_view(m: ActiveMember, my_user_id: int | None) -> MemberView:
     kind = "Staff" if m.user else "Team" if m.team else "Person"
     name = m.user.display_name if m.user else m.team.name if m.team else (m.member_name or "Unknown")
     return MemberView(id=m.public_id, name=name, kind=kind, role=label(m.role), contact=m.member_contact,

@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from careloop.assessments import views as assessments_views
+from careloop.careteams.repository import ActiveMember
 from careloop.clock import utcnow
 from careloop.config import get_settings
-from careloop.models import CareTeamMember, CareTeamRole, ContactMethod, TaskPriority
+from careloop.models import CareTeamRole, ContactMethod, TaskPriority
 from careloop.patients import service, views
 from careloop.patients.schemas import PanelFilter, PatientContactUpdate
 from careloop.tasks import service as tasks_service
@@ -132,7 +133,7 @@ def _contact_values(person: views.Demographics, language: str, method: str) -> f
     })
 
 
-def _new_task_defaults(web: Web, members: Sequence[CareTeamMember]) -> forms.FormState:
+def _new_task_defaults(web: Web, members: Sequence[ActiveMember]) -> forms.FormState:
     mine = next((m for m in members if m.user_id == web.actor.user_id), None)
     owner = f"user:{mine.user.public_id}" if mine is not None and mine.user is not None else ""
     return forms.FormState(values={"type": "outreach", "priority": "routine", "owner": owner})

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from careloop.access import Actor
+from careloop.driver_reads import DriverRead
 from careloop.errors import NotFound
 from careloop.models import CareTeamMember, Patient, Task, TaskEvent, TaskStatus, Team, TeamMembership, User
 from careloop.tasks.schemas import DueWindow, WorklistFilter
@@ -219,16 +220,15 @@ _OwnerUser = aliased(User)
 def patient_task_summaries(session: Session, patient_id: int, *, open_limit: int = 200,
                            closed_limit: int = 20) -> tuple[list[TaskSummary], list[TaskSummary]]:
     """A patient's open tasks (soonest due first) and latest closed ones, as the patient page lists them."""
-    rows = session.connection().execute(_patient_tasks_statement(), {
-        "patient_id": patient_id, "open_limit": open_limit, "closed_limit": closed_limit}).all()
+    rows = _PATIENT_TASKS.rows(session, {
+        "patient_id": patient_id, "open_limit": open_limit, "closed_limit": closed_limit})
     open_tasks: list[TaskSummary] = []
     closed_tasks: list[TaskSummary] = []
     for row in rows:
-        (closed_tasks if row.closed else open_tasks).append(_summary(row))
+        (closed_tasks if row[_CLOSED] else open_tasks).append(_summary(row))
     return open_tasks, closed_tasks
 
 
-@cache
 def _patient_tasks_statement() -> Select[Any]:
     """Both lists in one statement, each ranked in its own order and cut at its own limit: the patient page is
     read all day, and on PostgreSQL each statement costs a round trip and the driver's and SQLAlchemy's work."""
@@ -276,9 +276,12 @@ _TASK_COLUMNS = (Task.id, Task.public_id, Task.version, Task.patient_id, Task.ty
                  Task.status, Task.status_reason, Task.priority, Task.priority_rank, Task.owner_user_id,
                  Task.owner_team_id, Task.owner_role, Task.due_at, Task.authored_on, Task.last_modified,
                  Task.completed_at)
+_CLOSED = len(_TASK_COLUMNS)  # the patient lists' extra column: which list a row is in
+
+_PATIENT_TASKS = DriverRead(_patient_tasks_statement(), ["patient_id", "open_limit", "closed_limit"])
 
 
-def _summary(row: Row[Any]) -> TaskSummary:
+def _summary(row: Sequence[Any]) -> TaskSummary:
     (_id, public_id, version, patient_id, type_, title, description, status, status_reason, priority, _rank,
      owner_user_id, owner_team_id, owner_role, due_at, authored_on, last_modified, completed_at, _extra,
      patient_public_id, family, given, user_public_id, user_name, team_public_id, team_name) = row

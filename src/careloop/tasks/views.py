@@ -8,7 +8,8 @@ from datetime import datetime
 from uuid import UUID
 
 from careloop.access import Actor
-from careloop.models import CareTeamMember, Task, TaskEvent, TaskPriority, TaskStatus
+from careloop.careteams.repository import ActiveMember
+from careloop.models import Task, TaskEvent, TaskPriority, TaskStatus
 from careloop.tasks.summary import TaskSummary, summarize
 from careloop.tasks.workflow import OPEN_STATUSES, Action, allowed_actions
 from careloop.web.formatting import label
@@ -127,7 +128,7 @@ class OwnerGroup:
     options: tuple[tuple[str, str], ...]  # (form value, text)
 
 
-def owner_groups(members: Sequence[CareTeamMember]) -> tuple[OwnerGroup, ...]:
+def owner_groups(members: Sequence[ActiveMember]) -> tuple[OwnerGroup, ...]:
     """Who can own a task: a staff member or team on the care team, or anyone holding a role on it."""
     people = {f"user:{m.user.public_id}": f"{m.user.display_name} ({label(m.role)})" for m in members if m.user}
     teams = {f"team:{m.team.public_id}": f"{m.team.name} ({label(m.role)})" for m in members if m.team}

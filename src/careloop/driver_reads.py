@@ -1,0 +1,117 @@
+"""Hot read statements run on the database driver's own cursor, compiled once per backend.
+
+The pages read all day (the patient record, the worklist) issue a handful of small SELECTs each. Measured on
+PostgreSQL, SQLAlchemy's execution path (cache key, execution context, expanded IN lists rendered again,
+result metadata from the cursor's description) cost about 170 µs of interpreter time per statement on top of
+the driver's own 60-120 µs, whatever the statement returned: a fifth of a patient record's CPU for six
+statements (docs/decisions.md, "2026-12-06: hot reads on the driver's cursor").
+
+A `DriverRead` keeps the statement written in SQLAlchemy (so it is the same portable, typed SQL on SQLite
+and PostgreSQL) and does once, per dialect, what SQLAlchemy does per execution: compile, render the
+constant IN lists, process the statement's own bound values, and look up the bind and result type
+processors. Each execution is then the driver's execute and fetchall, and the type processors of the
+columns that have one. Rows are plain tuples, read by position.
+
+For reads only: it runs in the session's connection and transaction (the unit of work has begun it), but
+fires no SQLAlchemy execution events, so a statement that writes must not come here (`db` watches writes by
+those events). Caller parameters must be plain values (not expanding IN lists): the SQL is fixed per dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Dialect, Select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass
+class _Plan:
+    """One statement compiled for one dialect."""
+
+    sql: str
+    positional_names: tuple[str, ...] | None  # the parameter order for positional drivers (SQLite's qmark)
+    static: dict[str, Any]  # the statement's own values (limits, IN list items), processed
+    caller_processors: dict[str, Processor | None]  # bind processors of the parameters callers pass
+    result_types: list[Any]
+    result_processors: list[tuple[int, Processor]] | None = field(default=None)  # from the first description
+
+
+class DriverRead:
+    """A SELECT of plain columns, executed on the driver's cursor (see the module's docstring)."""
+
+    def __init__(self, statement: Select[Any], caller_params: Sequence[str]) -> None:
+        self.statement = statement
+        self.caller_params = tuple(caller_params)
+        self._plans: dict[str, _Plan] = {}
+
+    def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        connection = session.connection()
+        dialect = connection.dialect
+        plan = self._plans.get(dialect.name) or self._plan(dialect)
+        values = dict(plan.static)
+        for name, process in plan.caller_processors.items():
+            value = params[name]
+            values[name] = process(value) if process is not None and value is not None else value
+        arguments: Any = values if plan.positional_names is None else tuple(values[n] for n in plan.positional_names)
+        dbapi_connection = connection.connection
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(plan.sql, arguments)
+            fetched = cast("list[tuple[Any, ...]]", cursor.fetchall())
+            processors = plan.result_processors
+            if processors is None:
+                processors = plan.result_processors = _result_processors(plan, dialect, cursor.description)
+        except dialect.loaded_dbapi.Error as error:
+            invalidated = dialect.is_disconnect(error, dbapi_connection, cursor)
+            if invalidated:
+                connection.invalidate(error)
+            raise DBAPIError.instance(plan.sql, arguments, error, dialect.loaded_dbapi.Error,
+                                      connection_invalidated=invalidated, dialect=dialect) from error
+        finally:
+            cursor.close()
+        if not processors:
+            return fetched
+        return [_processed(row, processors) for row in fetched]
+
+    def _plan(self, dialect: Dialect) -> _Plan:
+        compiled = self.statement.compile(dialect=dialect)
+        for name in self.caller_params:
+            bind = compiled.binds[name]
+            if bind.expanding or bind.literal_execute:
+                raise ValueError(f"{name}: a DriverRead's parameters are plain values (not IN lists or literals)")
+        # The constant IN lists are expanded here, once: the caller's values do not change the SQL.
+        expanded = compiled.construct_expanded_state({name: None for name in self.caller_params})
+        processors: Mapping[str, Processor] = expanded.processors
+        static = {name: (processors[name](value) if name in processors and value is not None else value)
+                  for name, value in expanded.parameters.items() if name not in self.caller_params}
+        plan = _Plan(
+            sql=expanded.statement,
+            positional_names=tuple(expanded.positiontup) if dialect.positional and expanded.positiontup else None,
+            static=static,
+            caller_processors={name: processors.get(name) for name in self.caller_params},
+            result_types=[column.type for column in self.statement.selected_columns],
+        )
+        self._plans[dialect.name] = plan
+        return plan
+
+
+def _result_processors(plan: _Plan, dialect: Dialect, description: Any) -> list[tuple[int, Processor]]:
+    processors = []
+    for index, (type_, column) in enumerate(zip(plan.result_types, description, strict=True)):
+        process = type_.dialect_impl(dialect).result_processor(dialect, column[1])
+        if process is not None:
+            processors.append((index, process))
+    return processors
+
+
+def _processed(row: Sequence[Any], processors: list[tuple[int, Processor]]) -> tuple[Any, ...]:
+    values = list(row)
+    for index, process in processors:
+        values[index] = process(values[index])
+    return tuple(values)

@@ -1,0 +1,95 @@
+"""careloop.driver_reads: a statement run on the driver's cursor returns what SQLAlchemy's execution returns
+(types processed both ways: UUIDs, UTC times, enums, NULLs of outer joins), on either backend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from careloop import db
+from careloop.careteams.repository import _ACTIVE_MEMBER_ROWS, active_member_rows, active_members
+from careloop.clock import utcnow
+from careloop.driver_reads import DriverRead
+from careloop.models import Patient, Task, TaskStatus
+from tests.factories import Personas, make_task
+
+
+def _through_sqlalchemy(session: Session, read: DriverRead, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in session.execute(read.statement, params).all()]
+
+
+def test_rows_equal_sqlalchemy_rows_with_outer_joins_enums_and_times(session: Session, personas: Personas) -> None:
+    params = {"patient_id": personas.patient_id}
+    rows = _ACTIVE_MEMBER_ROWS.rows(session, params)
+    assert len(rows) == 3  # a user, a team and a person without an account: NULLs on each side of the joins
+    assert rows == _through_sqlalchemy(session, _ACTIVE_MEMBER_ROWS, params)
+    assert all(row[10].tzinfo is not None for row in rows)  # UTC times come back aware, as the type says
+
+
+def test_member_rows_carry_what_the_orm_objects_do(session: Session, personas: Personas) -> None:
+    orm = {m.public_id: m for m in active_members(session, personas.patient_id)}
+    for row in active_member_rows(session, personas.patient_id):
+        member = orm[row.public_id]
+        assert (row.role, row.user_id, row.member_name, row.period_start) == (
+            member.role, member.user_id, member.member_name, member.period_start)
+        assert (row.user is None) == (member.user_id is None) and (row.team is None) == (member.team_id is None)
+
+
+def test_caller_parameters_are_processed_as_sqlalchemy_would(session: Session, personas: Personas) -> None:
+    patient = session.get(Patient, personas.patient_id)
+    assert patient is not None
+    soon = make_task(session, patient, title="soon", due_in=timedelta(hours=1))
+    make_task(session, patient, title="later", due_in=timedelta(days=3))
+    make_task(session, patient, title="closed", status=TaskStatus.completed)
+    read = DriverRead(
+        select(Task.public_id, Task.title, Task.status, Task.due_at)
+        .where(Task.patient_id == bindparam("patient_id"), Task.due_at < bindparam("before"),
+               Task.status.in_([TaskStatus.ready, TaskStatus.in_progress]))  # a constant IN list
+        .order_by(Task.due_at).limit(5),
+        ["patient_id", "before"],
+    )
+    params = {"patient_id": patient.id, "before": utcnow() + timedelta(days=2)}
+    rows = read.rows(session, params)
+    assert [row[0] for row in rows] == [soon.public_id]
+    assert rows[0][2] is TaskStatus.ready  # the enum, not its text
+    assert rows == _through_sqlalchemy(session, read, params)
+
+
+def test_no_rows_is_an_empty_list(session: Session) -> None:
+    assert _ACTIVE_MEMBER_ROWS.rows(session, {"patient_id": -1}) == []
+
+
+@pytest.mark.parametrize("parameter", [
+    bindparam("ids", expanding=True), bindparam("ids", literal_execute=True)])
+def test_a_parameter_that_would_change_the_sql_is_refused(session: Session, parameter: Any) -> None:
+    read = DriverRead(select(Task.id).where(Task.id.in_(parameter)), ["ids"])
+    with pytest.raises(ValueError, match="plain values"):
+        read.rows(session, {"ids": [1, 2]})
+
+
+def test_a_database_error_is_raised_as_sqlalchemy_raises_it(session: Session) -> None:
+    read = DriverRead(select(text("no_such_column")).select_from(Task.__table__), [])
+    with pytest.raises(DBAPIError):
+        read.rows(session, {})
+
+
+def test_a_dropped_connection_is_invalidated(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to drop the connection")
+    read = DriverRead(select(Task.id).limit(1), [])
+    with db.session_factory()() as session:
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        admin = db.make_engine(db.engine().url.render_as_string(hide_password=False), pool_size=1, max_overflow=0)
+        try:
+            with admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        finally:
+            admin.dispose()
+        with pytest.raises(DBAPIError) as raised:
+            read.rows(session, {})
+        assert raised.value.connection_invalidated
