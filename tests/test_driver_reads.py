@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import bindparam, select, text
@@ -15,7 +16,9 @@ from careloop import db
 from careloop.careteams.repository import _ACTIVE_MEMBER_ROWS, active_member_rows, active_members
 from careloop.clock import utcnow
 from careloop.driver_reads import DriverRead
-from careloop.models import Patient, Task, TaskStatus
+from careloop.errors import NotFound
+from careloop.models import Patient, PatientIdentifier, Task, TaskStatus
+from careloop.patients import repository as patients_repo
 from tests.factories import Personas, make_task
 
 
@@ -93,3 +96,24 @@ def test_a_dropped_connection_is_invalidated(backend: str) -> None:
         with pytest.raises(DBAPIError) as raised:
             read.rows(session, {})
         assert raised.value.connection_invalidated
+
+
+def test_the_patient_card_carries_what_the_orm_patient_does(session: Session, personas: Personas) -> None:
+    patient = session.get(Patient, personas.patient_id)
+    assert patient is not None
+    session.add(PatientIdentifier(patient_id=patient.id, system="urn:payer:medicare", value="1EG4TE5MK73",
+                                  type_code="MB"))
+    session.flush()
+    orm = patients_repo.get_with_identifiers(session, patient.public_id)  # a UUID parameter: processed on SQLite
+    card = patients_repo.card(session, patient.public_id)
+    assert card.id == orm.id and card.display_name == orm.display_name
+    for field in patients_repo.PatientCard._fields[:-1]:
+        assert getattr(card, field) == getattr(orm, field), field
+    assert [(i.system, i.value, i.type_code) for i in card.identifiers] == [
+        (i.system, i.value, i.type_code) for i in sorted(orm.identifiers, key=lambda i: i.id)]
+    assert len(card.identifiers) == 2
+
+
+def test_an_unknown_patient_is_not_found(session: Session) -> None:
+    with pytest.raises(NotFound):
+        patients_repo.card(session, uuid4())

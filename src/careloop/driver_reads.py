@@ -87,14 +87,24 @@ class DriverRead:
                 raise ValueError(f"{name}: a DriverRead's parameters are plain values (not IN lists or literals)")
         # The constant IN lists are expanded here, once: the caller's values do not change the SQL.
         expanded = compiled.construct_expanded_state({name: None for name in self.caller_params})
-        processors: Mapping[str, Processor] = expanded.processors
-        static = {name: (processors[name](value) if name in processors and value is not None else value)
-                  for name, value in expanded.parameters.items() if name not in self.caller_params}
+
+        def processor(name: str) -> Processor | None:
+            # The expansion names the processors of the IN lists' items only; the others are the binds' own.
+            if name in expanded.processors:
+                return cast(Processor, expanded.processors[name])
+            bind = compiled.binds[name]
+            return cast("Processor | None", bind.type.dialect_impl(dialect).bind_processor(dialect))
+
+        static = {}
+        for name, value in expanded.parameters.items():
+            if name not in self.caller_params:
+                process = processor(name)
+                static[name] = process(value) if process is not None and value is not None else value
         plan = _Plan(
             sql=expanded.statement,
             positional_names=tuple(expanded.positiontup) if dialect.positional and expanded.positiontup else None,
             static=static,
-            caller_processors={name: processors.get(name) for name in self.caller_params},
+            caller_processors={name: processor(name) for name in self.caller_params},
             result_types=[column.type for column in self.statement.selected_columns],
         )
         self._plans[dialect.name] = plan

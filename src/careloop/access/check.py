@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Protocol
+from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from careloop import audit
 from careloop.access.actor import Actor
 from careloop.access.permissions import PATIENT_SCOPED, Permission
 from careloop.db import PendingInserts
+from careloop.driver_reads import DriverRead
 from careloop.errors import Forbidden
 from careloop.models.audit import AuditOutcome
 from careloop.models.careteam import CareTeamMember
@@ -37,21 +40,36 @@ def visible_patient_ids(actor: Actor) -> Select[tuple[int]]:
     )
 
 
+class PatientRef(Protocol):
+    """What the check needs of a patient: an ORM Patient, or a row read for a page (patients.repository)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def public_id(self) -> UUID: ...
+
+
 def is_on_care_team(session: Session, actor: Actor, patient_id: int) -> bool:
-    params = {"patient_id": patient_id, "user_id": actor.user_id, "team_ids": list(actor.team_ids)}
-    return bool(session.scalar(_on_care_team_statement(with_teams=bool(actor.team_ids)), params))
+    params = {"patient_id": patient_id, "user_id": actor.user_id,
+              **{f"team_{n}": team_id for n, team_id in enumerate(actor.team_ids)}}
+    return bool(_on_care_team_read(len(actor.team_ids)).rows(session, params)[0][0])
 
 
 @cache
-def _on_care_team_statement(*, with_teams: bool) -> Select[tuple[bool]]:
-    """Built once per shape: the check runs on every patient read, and building costs more than running."""
+def _on_care_team_read(team_count: int) -> DriverRead:
+    """Built once per number of teams the actor is on (one bound value each, not an IN list that SQLAlchemy
+    would expand on every run), and run on the driver's cursor: the check runs on every patient read."""
     by_user = CareTeamMember.user_id == bindparam("user_id")
-    mine = or_(by_user, CareTeamMember.team_id.in_(bindparam("team_ids", expanding=True))) if with_teams else by_user
-    return select(exists().where(CareTeamMember.patient_id == bindparam("patient_id"),
-                                 CareTeamMember.period_end.is_(None), mine))
+    teams: list[BindParameter[int]] = [bindparam(f"team_{n}") for n in range(team_count)]
+    mine = or_(by_user, CareTeamMember.team_id.in_(teams)) if teams else by_user
+    statement = select(exists().where(CareTeamMember.patient_id == bindparam("patient_id"),
+                                      CareTeamMember.period_end.is_(None), mine))
+    return DriverRead(statement, ["patient_id", "user_id", *(f"team_{n}" for n in range(team_count))])
 
 
-def _denial_reason(session: Session, actor: Actor, permission: Permission, patient: Patient | None) -> str | None:
+def _denial_reason(session: Session, actor: Actor, permission: Permission,
+                   patient: PatientRef | None) -> str | None:
     if actor.is_system:
         return None
     if not actor.can(permission):
@@ -68,7 +86,7 @@ def require(
     session: Session,
     actor: Actor,
     permission: Permission,
-    patient: Patient | None,
+    patient: PatientRef | None,
     *,
     action: str,
     entity_type: str | None = None,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from careloop import access
-from careloop.access import Actor, Permission
+from careloop.access import Actor, PatientRef, Permission
 from careloop.assessments import repository as repo
 from careloop.assessments.library import FindingRule, Instrument, get_instrument, instruments
 from careloop.assessments.schemas import (
@@ -412,6 +412,6 @@ def patient_to_assess(session: Session, actor: Actor, patient_id: UUID) -> Patie
     return patient
 
 
-def for_chart(session: Session, patient: Patient) -> Sequence[AssessmentResponse]:
+def for_chart(session: Session, patient: PatientRef) -> Sequence[AssessmentResponse]:
     """The patient page's list (the page has checked access to the patient)."""
     return repo.for_patient(session, patient.id)

@@ -9,10 +9,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from careloop.access import PatientRef
 from careloop.assessments import service
 from careloop.assessments.library import Instrument, instruments
 from careloop.assessments.service import ResponseView
-from careloop.models import AssessmentFinding, AssessmentResponse, FindingStatus, Patient, ResponseStatus
+from careloop.models import AssessmentFinding, AssessmentResponse, FindingStatus, ResponseStatus
 
 FIELD_PREFIX = "q-"  # form fields are named q-<linkId>, so no linkId can collide with csrf_token or version
 
@@ -105,6 +106,6 @@ def response_lines(responses: Sequence[AssessmentResponse], instruments: Mapping
             for r in responses]
 
 
-def for_chart(session: Session, patient: Patient) -> list[ResponseLine]:
+def for_chart(session: Session, patient: PatientRef) -> list[ResponseLine]:
     """The patient page's card (the page has checked access to the patient)."""
     return response_lines(service.for_chart(session, patient), instruments())

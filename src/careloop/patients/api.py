@@ -20,6 +20,7 @@ from careloop.http.responses import ModelResponse
 from careloop.models import Condition, Encounter, MedicationRequest, Observation, Patient
 from careloop.patients import service
 from careloop.patients.chart_lists import ConditionRow, EncounterRow, MedicationRow, ObservationRow
+from careloop.patients.repository import PatientCard
 from careloop.patients.schemas import (
     ConditionOut,
     EncounterOut,
@@ -88,7 +89,7 @@ def update_contact(patient_id: UUID, body: PatientContactUpdate, session: DbSess
     return patient_out(service.update_contact(session, actor, patient_id, body))
 
 
-def patient_out(p: Patient) -> PatientOut:
+def patient_out(p: Patient | PatientCard) -> PatientOut:
     address = ", ".join(part for part in (p.address_line, p.city, p.state, p.postal_code) if part) or None
     return PatientOut(
         id=p.public_id, family=p.family, given=p.given, name=p.display_name, birth_date=p.birth_date,

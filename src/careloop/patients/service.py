@@ -20,6 +20,7 @@ from careloop.models import (
 )
 from careloop.patients import repository as repo
 from careloop.patients.chart_lists import ConditionRow, EncounterRow, MedicationRow, ObservationRow, chart_lists
+from careloop.patients.repository import PatientCard
 from careloop.patients.schemas import EncounterBrief, PanelFilter, PanelPage, PanelRow, PatientContactUpdate
 from careloop.tasks import repository as tasks_repo
 from careloop.tasks.summary import TaskSummary
@@ -73,7 +74,7 @@ def encounter_brief(encounter: Encounter | None) -> EncounterBrief | None:
 class PatientChart:
     """Everything the patient page shows, loaded in a fixed number of queries."""
 
-    patient: Patient
+    patient: PatientCard
     care_team: list[ActiveMember]
     # Named tuples with the models' fields (patients.chart_lists)
     conditions: Sequence[ConditionRow]
@@ -91,7 +92,8 @@ def get_patient(session: Session, actor: Actor, patient_id: UUID) -> Patient:
 
 
 def chart(session: Session, actor: Actor, patient_id: UUID) -> PatientChart:
-    patient = get_patient(session, actor, patient_id)
+    patient = repo.card(session, patient_id)
+    access.require(session, actor, Permission.patient_read, patient, action="patient.read")
     open_tasks, closed_tasks = tasks_repo.patient_task_summaries(session, patient.id)
     lists = chart_lists(session, patient.id)
     return PatientChart(

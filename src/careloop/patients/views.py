@@ -9,7 +9,7 @@ from uuid import UUID
 from careloop.careteams.repository import ActiveMember
 from careloop.models import Encounter, Observation, Patient
 from careloop.patients.chart_lists import EncounterRow, ObservationRow
-from careloop.patients.repository import MRN_SYSTEM
+from careloop.patients.repository import MRN_SYSTEM, PatientCard
 from careloop.patients.schemas import EncounterBrief, PanelRow
 from careloop.patients.service import age_on
 from careloop.web.formatting import label
@@ -102,7 +102,7 @@ class Demographics:
     identifiers: tuple[tuple[str, str], ...]  # (what, value)
 
 
-def demographics(p: Patient, today: date) -> Demographics:
+def demographics(p: Patient | PatientCard, today: date) -> Demographics:
     address = ", ".join(part for part in (p.address_line, p.city, p.state, p.postal_code) if part) or None
     identifiers = tuple((IDENTIFIER_TYPES.get(i.type_code or "", i.type_code or i.system), i.value)
                         for i in p.identifiers)

@@ -8,8 +8,9 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session
 
+from careloop.access import PatientRef
 from careloop.clock import utcnow
-from careloop.models import ChecklistItem, ContactAttempt, Encounter, Patient, Readmission, Task, TransitionEpisode
+from careloop.models import ChecklistItem, ContactAttempt, Encounter, Readmission, Task, TransitionEpisode
 from careloop.transitions import service
 from careloop.transitions.clock import local_date
 from careloop.transitions.schemas import (
@@ -94,7 +95,7 @@ def _ordered(items: Sequence[ChecklistItem]) -> list[ChecklistItem]:
     return sorted(items, key=lambda item: order.get(item.code, len(order)))
 
 
-def for_chart(session: Session, patient: Patient) -> PatientTransitions | None:
+def for_chart(session: Session, patient: PatientRef) -> PatientTransitions | None:
     """The patient page's card (the page has checked access to the patient); None when there is nothing to show."""
     episodes, links, encounters = service.transitions_of(session, patient.id)
     if not episodes and not links:
