@@ -14,7 +14,7 @@ columns that have one. Rows are plain tuples, read by position.
 
 For reads only: it runs in the session's connection and transaction (the unit of work has begun it), but
 fires no SQLAlchemy execution events, so a statement that writes must not come here (`db` watches writes by
-those events). Caller parameters must be plain values (not expanding IN lists): the SQL is fixed per dialect.
+those events).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ Processor = Callable[[Any], Any]
 
 @dataclass
 class _Plan:
-    """One statement compiled for one dialect."""
+    """One statement compiled for one dialect (and one set of values written into its text)."""
 
     sql: str
     positional_names: tuple[str, ...] | None  # the parameter order for positional drivers (SQLite's qmark)
@@ -42,18 +42,35 @@ class _Plan:
     result_processors: list[tuple[int, Processor]] | None = field(default=None)  # from the first description
 
 
-class DriverRead:
-    """A SELECT of plain columns, executed on the driver's cursor (see the module's docstring)."""
+@dataclass(frozen=True)
+class _Parameters:
+    """The statement's parameters a caller gives, as compiled for one dialect."""
 
-    def __init__(self, statement: Select[Any], caller_params: Sequence[str]) -> None:
+    compiled: Any
+    plain: tuple[str, ...]  # sent as bound values
+    literal: tuple[str, ...]  # written into the SQL (literal_execute): one plan per set of values
+
+
+class DriverRead:
+    """A SELECT of plain columns, executed on the driver's cursor (see the module's docstring).
+
+    Its parameters are the statement's bind parameters without a value: plain ones are sent as bound values;
+    those marked literal_execute are written into the SQL's text, so each set of their values (a user's id
+    and teams, say) is a statement of its own, compiled on first use and kept (up to MAX_PLANS)."""
+
+    MAX_PLANS = 1000
+
+    def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
-        self.caller_params = tuple(caller_params)
-        self._plans: dict[str, _Plan] = {}
+        self._parameters: dict[str, _Parameters] = {}
+        self._plans: dict[tuple[Any, ...], _Plan] = {}
 
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         connection = session.connection()
         dialect = connection.dialect
-        plan = self._plans.get(dialect.name) or self._plan(dialect)
+        parameters = self._parameters.get(dialect.name) or self._parameters_for(dialect)
+        key = (dialect.name, *(_hashable(params[name]) for name in parameters.literal))
+        plan = self._plans.get(key) or self._plan(dialect, parameters, key, params)
         values = dict(plan.static)
         for name, process in plan.caller_processors.items():
             value = params[name]
@@ -79,14 +96,25 @@ class DriverRead:
             return fetched
         return [_processed(row, processors) for row in fetched]
 
-    def _plan(self, dialect: Dialect) -> _Plan:
+    def _parameters_for(self, dialect: Dialect) -> _Parameters:
         compiled = self.statement.compile(dialect=dialect)
-        for name in self.caller_params:
-            bind = compiled.binds[name]
-            if bind.expanding or bind.literal_execute:
-                raise ValueError(f"{name}: a DriverRead's parameters are plain values (not IN lists or literals)")
-        # The constant IN lists are expanded here, once: the caller's values do not change the SQL.
-        expanded = compiled.construct_expanded_state({name: None for name in self.caller_params})
+        wanted = {name: bind for name, bind in compiled.binds.items() if bind.required}
+        for name, bind in wanted.items():
+            if bind.expanding and not bind.literal_execute:
+                raise ValueError(f"{name}: a DriverRead's IN list parameters must be literal_execute (the SQL "
+                                 "is fixed once compiled)")
+        parameters = _Parameters(compiled, tuple(n for n, b in wanted.items() if not b.literal_execute),
+                                 tuple(n for n, b in wanted.items() if b.literal_execute))
+        self._parameters[dialect.name] = parameters
+        return parameters
+
+    def _plan(self, dialect: Dialect, parameters: _Parameters, key: tuple[Any, ...],
+              params: Mapping[str, Any]) -> _Plan:
+        compiled = parameters.compiled
+        # The constant IN lists and the literal values are written here, once: the plain values do not change
+        # the SQL.
+        expanded = compiled.construct_expanded_state({**{name: None for name in parameters.plain},
+                                                      **{name: params[name] for name in parameters.literal}})
 
         def processor(name: str) -> Processor | None:
             # The expansion names the processors of the IN lists' items only; the others are the binds' own.
@@ -97,18 +125,24 @@ class DriverRead:
 
         static = {}
         for name, value in expanded.parameters.items():
-            if name not in self.caller_params:
+            if name not in parameters.plain:
                 process = processor(name)
                 static[name] = process(value) if process is not None and value is not None else value
         plan = _Plan(
             sql=expanded.statement,
             positional_names=tuple(expanded.positiontup) if dialect.positional and expanded.positiontup else None,
             static=static,
-            caller_processors={name: processor(name) for name in self.caller_params},
+            caller_processors={name: processor(name) for name in parameters.plain},
             result_types=[column.type for column in self.statement.selected_columns],
         )
-        self._plans[dialect.name] = plan
+        if len(self._plans) >= self.MAX_PLANS:
+            self._plans.clear()  # bounded: many users' worklists are recompiled, not kept forever
+        self._plans[key] = plan
         return plan
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list | set | frozenset) else value
 
 
 def _result_processors(plan: _Plan, dialect: Dialect, description: Any) -> list[tuple[int, Processor]]:

@@ -65,7 +65,7 @@ def _on_care_team_read(team_count: int) -> DriverRead:
     mine = or_(by_user, CareTeamMember.team_id.in_(teams)) if teams else by_user
     statement = select(exists().where(CareTeamMember.patient_id == bindparam("patient_id"),
                                       CareTeamMember.period_end.is_(None), mine))
-    return DriverRead(statement, ["patient_id", "user_id", *(f"team_{n}" for n in range(team_count))])
+    return DriverRead(statement)
 
 
 def _denial_reason(session: Session, actor: Actor, permission: Permission,

@@ -142,8 +142,7 @@ _LIVE_TOKEN_ACTOR = DriverRead(
            User.roles, TeamMembership.team_id)
     .join(User, User.id == ApiToken.user_id)
     .outerjoin(TeamMembership, TeamMembership.user_id == User.id)
-    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active),
-    ["digest"],
+    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active)
 )
 
 

@@ -70,8 +70,7 @@ _ACTIVE_MEMBER_ROWS = DriverRead(
     .outerjoin(User, User.id == CareTeamMember.user_id)
     .outerjoin(Team, Team.id == CareTeamMember.team_id)
     .where(CareTeamMember.patient_id == bindparam("patient_id"), CareTeamMember.period_end.is_(None))
-    .order_by(CareTeamMember.role, CareTeamMember.id),
-    ["patient_id"],
+    .order_by(CareTeamMember.role, CareTeamMember.id)
 )
 
 

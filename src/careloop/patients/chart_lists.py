@@ -172,4 +172,4 @@ def _branch(kind: int, fields: list[Any], public_id: Any, order: tuple[Any, ...]
     return select(literal_column("*")).select_from(query.subquery())
 
 
-_LISTS = DriverRead(_statement(), ["patient_id"])
+_LISTS = DriverRead(_statement())

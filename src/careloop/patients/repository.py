@@ -87,8 +87,7 @@ _CARD = DriverRead(
            Patient.contact_notes, PatientIdentifier.system, PatientIdentifier.value, PatientIdentifier.type_code)
     .outerjoin(PatientIdentifier, PatientIdentifier.patient_id == Patient.id)
     .where(Patient.public_id == bindparam("public_id"))
-    .order_by(PatientIdentifier.id),
-    ["public_id"],
+    .order_by(PatientIdentifier.id)
 )
 
 
