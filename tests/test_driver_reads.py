@@ -17,7 +17,7 @@ from careloop.careteams.repository import _ACTIVE_MEMBER_ROWS, active_member_row
 from careloop.clock import utcnow
 from careloop.driver_reads import DriverRead
 from careloop.errors import NotFound
-from careloop.models import Patient, PatientIdentifier, Task, TaskStatus
+from careloop.models import CareTeamMember, CareTeamRole, Patient, PatientIdentifier, Task, TaskStatus
 from careloop.patients import repository as patients_repo
 from tests.factories import Personas, make_task
 
@@ -130,3 +130,11 @@ def test_the_patient_card_carries_what_the_orm_patient_does(session: Session, pe
 def test_an_unknown_patient_is_not_found(session: Session) -> None:
     with pytest.raises(NotFound):
         patients_repo.card(session, uuid4())
+
+
+def test_a_read_sees_what_the_session_added_and_has_not_flushed(session: Session, personas: Personas) -> None:
+    patient = session.get(Patient, personas.patient_id)
+    assert patient is not None
+    session.add(CareTeamMember(patient_id=patient.id, member_name="Neighbour", role=CareTeamRole.other,
+                               period_start=utcnow()))
+    assert "Neighbour" in [m.member_name for m in active_member_rows(session, patient.id)]

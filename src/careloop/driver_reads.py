@@ -66,6 +66,8 @@ class DriverRead:
         self._plans: dict[tuple[Any, ...], _Plan] = {}
 
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        if session.autoflush:
+            session.flush()  # as session.execute would: the read sees what this unit of work has added
         connection = session.connection()
         dialect = connection.dialect
         parameters = self._parameters.get(dialect.name) or self._parameters_for(dialect)
