@@ -85,12 +85,6 @@ class PatientChart:
     closed_tasks: Sequence[TaskSummary]
 
 
-def get_patient(session: Session, actor: Actor, patient_id: UUID) -> Patient:
-    patient = repo.get_with_identifiers(session, patient_id)
-    access.require(session, actor, Permission.patient_read, patient, action="patient.read")
-    return patient
-
-
 def chart(session: Session, actor: Actor, patient_id: UUID) -> PatientChart:
     patient = repo.card(session, patient_id)
     access.require(session, actor, Permission.patient_read, patient, action="patient.read")
