@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, select, text
 
 from careloop import db
 from careloop.db import (
@@ -116,3 +116,39 @@ def test_execute_core_flushes_pending_objects_first_as_session_execute_would(per
         assert execute_core(s, count).scalar_one() == 1
     with db.unit_of_work() as s:
         assert s.scalar(count) == 2
+
+
+def test_many_rows_go_in_a_few_statement_shapes_and_report_every_free_key() -> None:
+    assert db._chunk_sizes(0) == []
+    assert db._chunk_sizes(1) == [1]
+    assert db._chunk_sizes(63) == [32, 16, 8, 4, 2, 1]
+    assert db._chunk_sizes(200) == [64, 64, 64, 8]
+    with db.unit_of_work() as s:
+        assert insert_ignoring_conflict(s, Job, _job_values("bulk-7"), conflict_columns=["key"])
+        rows = [_job_values(f"bulk-{n}") for n in range(150)]
+        assert insert_all_ignoring_conflict(s, Job, rows, conflict_columns=["key"]) == {
+            f"bulk-{n}" for n in range(150) if n != 7}
+    with db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(Job)) == 150
+
+
+def test_insert_new_is_a_write_the_engine_hears_of(personas: Personas) -> None:
+    """It runs on the driver's cursor, but fires before_cursor_execute as SQLAlchemy would: a read-mostly unit
+    of work that inserts this way ends its read phase and keeps its audit rows beside the change."""
+    heard: list[str] = []
+
+    def listen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        heard.append(statement.split("(")[0].strip())
+
+    event.listen(db.engine(), "before_cursor_execute", listen)
+    try:
+        with db.unit_of_work() as s:
+            at = datetime(2026, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+            notice = Notification(user_id=personas.coordinator_id, kind="demo", title="Hi", created_at=at)
+            notification_id = insert_new(s, notice)
+    finally:
+        event.remove(db.engine(), "before_cursor_execute", listen)
+    assert "INSERT INTO notifications" in heard
+    with db.unit_of_work() as s:
+        stored = s.get(Notification, notification_id)
+        assert stored is not None and stored.created_at == datetime(2026, 3, 1, 10, 0, tzinfo=UTC)

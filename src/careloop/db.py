@@ -33,6 +33,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 
 from careloop.bulk_rows import python_defaults
 from careloop.config import get_settings
+from careloop.driver_writes import insert_returning
 from careloop.group_commit import Append, GroupCommitter, Ticket
 
 
@@ -486,10 +487,30 @@ def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[
     table = model.__table__
     filled = [{**python_defaults(table, row), **row} for row in rows]
     columns = tuple(filled[0])
-    statement = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), (conflict_columns[0],),
-                                             len(filled))
-    parameters = {f"_{n}_{name}": row[name] for n, row in enumerate(filled) for name in columns}
-    return set(execute_core(session, statement, parameters).scalars())
+    added: set[Any] = set()
+    start = 0
+    for size in _chunk_sizes(len(filled)):
+        statement = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), (conflict_columns[0],), size)
+        chunk = filled[start:start + size]
+        parameters = {f"_{n}_{name}": row[name] for n, row in enumerate(chunk) for name in columns}
+        added.update(execute_core(session, statement, parameters).scalars())
+        start += size
+    return added
+
+
+MULTI_ROW_MAX = 64
+
+
+def _chunk_sizes(count: int) -> list[int]:
+    """Rows per statement for `count` rows: as many of MULTI_ROW_MAX as fit, then the rest as powers of two, so a
+    batch of any size uses at most eight statement shapes (each is compiled once and kept)."""
+    sizes = [MULTI_ROW_MAX] * (count // MULTI_ROW_MAX)
+    rest = count % MULTI_ROW_MAX
+    while rest:
+        size = 1 << (rest.bit_length() - 1)
+        sizes.append(size)
+        rest -= size
+    return sizes
 
 
 def insert_each_ignoring_conflict(session: Session, model: type[Any], rows: list[dict[str, Any]], *,
@@ -570,8 +591,10 @@ def insert_new(session: Session, obj: Any) -> Any:
     state = inspect(obj).dict
     values = {attr.columns[0].key: state[attr.key] for attr in mapper.column_attrs if attr.key in state}
     table = mapper.local_table
+    row = {**python_defaults(table, values), **values}
     key = table.primary_key.columns.values()[0]
-    return execute_core(session, insert(table).returning(key), values).scalar_one()
+    # On the driver's cursor (driver_writes.py): the batch writers run this thousands of times a minute.
+    return insert_returning(table, tuple(row), (key,)).row(session, row)[0]
 
 
 class PendingInserts:

@@ -12,9 +12,9 @@ constant IN lists, process the statement's own bound values, and look up the bin
 processors. Each execution is then the driver's execute and fetchall, and the type processors of the
 columns that have one. Rows are plain tuples, read by position.
 
-For reads only: it runs in the session's connection and transaction (the unit of work has begun it), but
-fires no SQLAlchemy execution events, so a statement that writes must not come here (`db` watches writes by
-those events).
+For reads: it runs in the session's connection and transaction (the unit of work has begun it), but fires
+no SQLAlchemy execution events, so a statement that writes must not come here (`db` watches writes by those
+events); driver_writes.DriverInsert is the one for an INSERT ... RETURNING, and fires them.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Select
+from sqlalchemy import Connection, Dialect, Insert, Select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 Processor = Callable[[Any], Any]
+ReturningInsert = Insert  # an INSERT ... RETURNING, run by driver_writes.DriverInsert
 
 
 @dataclass
@@ -60,7 +61,7 @@ class DriverRead:
 
     MAX_PLANS = 1000
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any] | ReturningInsert) -> None:
         self.statement = statement
         self._parameters: dict[str, _Parameters] = {}
         self._plans: dict[tuple[Any, ...], _Plan] = {}
@@ -81,6 +82,7 @@ class DriverRead:
         dbapi_connection = connection.connection
         cursor = dbapi_connection.cursor()
         try:
+            self._before_execute(connection, cursor, plan.sql, arguments)
             cursor.execute(plan.sql, arguments)
             fetched = cast("list[tuple[Any, ...]]", cursor.fetchall())
             processors = plan.result_processors
@@ -97,6 +99,9 @@ class DriverRead:
         if not processors:
             return fetched
         return [_processed(row, processors) for row in fetched]
+
+    def _before_execute(self, connection: Connection, cursor: Any, sql: str, arguments: Any) -> None:
+        """Nothing for a read (see the module's docstring); a statement that writes says so here."""
 
     def _parameters_for(self, dialect: Dialect) -> _Parameters:
         compiled = self.statement.compile(dialect=dialect)
@@ -135,7 +140,7 @@ class DriverRead:
             positional_names=tuple(expanded.positiontup) if dialect.positional and expanded.positiontup else None,
             static=static,
             caller_processors={name: processor(name) for name in parameters.plain},
-            result_types=[column.type for column in self.statement.selected_columns],
+            result_types=[column.type for column in self.statement.exported_columns],
         )
         if len(self._plans) >= self.MAX_PLANS:
             self._plans.clear()  # bounded: many users' worklists are recompiled, not kept forever

@@ -16,7 +16,7 @@ from careloop.integrations.fhir.api.export_job import run_export
 from careloop.integrations.hl7v2.apply import apply_pending as hl7v2_apply_pending
 from careloop.integrations.hl7v2.store import APPLY_JOB as HL7V2_APPLY_JOB
 from careloop.pathways.definitions import installed, listened_to
-from careloop.pathways.jobs import APPLY_JOB, apply_event
+from careloop.pathways.jobs import APPLY_JOB, apply_event, apply_events
 from careloop.population.jobs import NIGHTLY_SECONDS, REFRESH_JOB, refresh, remove_superseded
 from careloop.population.runner import REMOVE_SUPERSEDED_JOB
 from careloop.tasks.jobs import SWEEP_JOB, notify_assignee, sweep_overdue
@@ -40,7 +40,7 @@ def build_registry() -> Registry:
     registry.job(fhir_export.JOB, run_export)
     registry.job(HL7V2_APPLY_JOB, hl7v2_apply_pending)
     registry.subscribe(TASK_ASSIGNED, "tasks.notify_assignee")
-    registry.job(APPLY_JOB, apply_event, batch=PATHWAY_BATCH)
+    registry.job(APPLY_JOB, apply_event, batch=PATHWAY_BATCH, batch_handler=apply_events)
     # Only the encounter events some pathway rule listens to (and cancels) become jobs: at a hospital feed's rate,
     # updates and transfers no rule wants would otherwise each cost the worker a job for nothing.
     for event_type in sorted(listened_to(installed())):

@@ -110,7 +110,7 @@ def _description(spec: CreateTaskSpec, context: EventContext, work: Work) -> str
 
 
 def _owner_role(context: EventContext, wanted: list[CareTeamRole]) -> CareTeamRole:
-    held = context.cached("roles", care_team_roles)  # read once per event, however many tasks it makes
+    held = care_team_roles(context)  # read once per batch of events, however many tasks it makes
     return next((role for role in wanted if role.value in held), wanted[0])
 
 
@@ -153,15 +153,18 @@ class NotifySpec(_Spec):
 
 def notify_care_team(context: EventContext, spec: NotifySpec, work: Work) -> None:
     """Tell every staff member on the patient's care team whose role lets them read tasks."""
-    for user_id in care_team_readers(context.session, context.patient.id):
+    for user_id in _readers(context.facts.staff(context.patient.id)):
         notifications.send(context.session, user_id=user_id, kind=spec.kind, title=_fill(spec.title, context)[:200],
                            body=_fill(spec.body, context) if spec.body else None, patient_id=context.patient.id,
                            dedupe_key=_notice_key(work.key, user_id))
 
 
 def care_team_readers(session: Session, patient_id: int) -> list[int]:
-    roles = tasks_repo.active_staff_on_care_team(session, patient_id)
-    return sorted(u for u, held in roles.items() if Permission.task_read in permissions_for(tuple(held)))
+    return _readers(tasks_repo.active_staff_on_care_team(session, patient_id))
+
+
+def _readers(staff: dict[int, list[str]]) -> list[int]:
+    return sorted(u for u, held in staff.items() if Permission.task_read in permissions_for(tuple(held)))
 
 
 def _notice_key(work_key: str, user_id: int) -> str:

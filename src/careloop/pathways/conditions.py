@@ -1,5 +1,5 @@
 """Conditions a rule can put on an event and its patient. Each is a name, an argument checked when the
-definition is loaded, and a test. Patient facts are read once per event (the context caches them)."""
+definition is loaded, and a test. Patient facts are read once per batch of events (facts.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import select
 
-from careloop.models import CareTeamMember, Condition, ConditionClinicalStatus
 from careloop.pathways.context import EventContext
 from careloop.terminology import normalise_icd10
 
@@ -50,31 +48,22 @@ def admission_type_not(context: EventContext, excluded: list[str]) -> bool:
 def patient_has_condition(context: EventContext, prefixes: list[str]) -> bool:
     """The patient has an active condition whose ICD-10-CM code starts with one of these (I50, J44...)."""
     wanted = tuple(normalise_icd10(p) for p in prefixes)
-    return any(code.startswith(wanted) for code in context.cached("icd10", _active_icd10))
+    return any(code.startswith(wanted) for code in context.facts.active_icd10(context.event.patient_id))
 
 
 def on_care_team_role(context: EventContext, roles: list[str]) -> bool:
     """Someone holds one of these roles on the patient's active care team."""
-    return bool(set(roles) & context.cached("roles", care_team_roles))
+    return bool(set(roles) & care_team_roles(context))
 
 
 def has_care_team(context: EventContext, wanted: bool) -> bool:
     """The patient has (or has not) an active care team with at least one member."""
-    return bool(context.cached("roles", care_team_roles)) == wanted
-
-
-def _active_icd10(context: EventContext) -> frozenset[str]:
-    rows = context.session.scalars(select(Condition.icd10).where(
-        Condition.patient_id == context.event.patient_id,
-        Condition.clinical_status == ConditionClinicalStatus.active, Condition.icd10.is_not(None)))
-    return frozenset(code for code in rows if code)
+    return bool(care_team_roles(context)) == wanted
 
 
 def care_team_roles(context: EventContext) -> frozenset[str]:
     """The roles held on the patient's active care team (also read by create_task, to choose an owner)."""
-    rows = context.session.scalars(select(CareTeamMember.role).where(
-        CareTeamMember.patient_id == context.event.patient_id, CareTeamMember.period_end.is_(None)))
-    return frozenset(str(role) for role in rows)
+    return context.facts.roles(context.event.patient_id)
 
 
 _CODES = TypeAdapter(list[str])

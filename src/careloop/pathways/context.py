@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from careloop.access import Actor
 from careloop.db import PendingInserts
 from careloop.models import Patient
+from careloop.pathways.facts import PatientFacts
 from careloop.pathways.schemas import EncounterEvent
 
 T = TypeVar("T")
@@ -22,13 +23,14 @@ class EventContext:
     actor: Actor
     event: EncounterEvent
     patient: Patient
-    # Rows nothing reads back while the event is processed (audit rows, task and episode history): written by
-    # the engine with one INSERT per table when the event is done, in the same transaction.
+    facts: PatientFacts  # the care team and diagnoses, read for the whole batch of events at once
+    # Rows nothing reads back while the batch is processed (audit rows, task and episode history): written by
+    # the engine with one INSERT per table when the batch's events are done, in the same transaction.
     pending: PendingInserts = field(default_factory=PendingInserts)
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def cached(self, name: str, load: Callable[[EventContext], T]) -> T:
-        """A patient fact read once per event, however many rules ask for it."""
+        """A fact read once per event, however many actions ask for it."""
         if name not in self._cache:
             self._cache[name] = load(self)
         value: T = self._cache[name]

@@ -1,10 +1,10 @@
-"""Apply the pathways to one encounter event: match the rules, do each action once, and undo the work of an
+"""Apply the pathways to encounter events: match the rules, do each action once, and undo the work of an
 event the hospital cancels. Runs inside the caller's unit of work (a worker job), as the system actor.
 
 Idempotency: each action's work is keyed event_key|pathway|rule|action-index and inserted before the action
-runs (one INSERT ... ON CONFLICT DO NOTHING for all the event's actions), in the same transaction as the work
-itself; processing the same event again, from a retried job or a re-sent message, finds the keys taken and does
-nothing.
+runs (one INSERT ... ON CONFLICT DO NOTHING for the actions of a batch's events), in the same transaction as the
+work itself; processing the same event again, from a retried job or a re-sent message, finds the keys taken and
+does nothing.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 from careloop import access
 from careloop.access import Actor, Permission, system_actor
 from careloop.clock import utcnow
-from careloop.db import execute_core, insert_all_ignoring_conflict, insert_ignoring_conflict
+from careloop.db import PendingInserts, execute_core, insert_all_ignoring_conflict, insert_ignoring_conflict
 from careloop.errors import InvalidInput
 from careloop.models import PathwayEvent, PathwayWork, Patient
 from careloop.pathways import actions
 from careloop.pathways.actions import Step
 from careloop.pathways.context import EventContext, Work
 from careloop.pathways.definitions import Pathway, Rule, installed
+from careloop.pathways.facts import PatientFacts
 from careloop.pathways.schemas import CANCELLED, EncounterEvent
 
 ACTOR_NAME = "pathways"
@@ -51,28 +52,30 @@ def parse(payload: Mapping[str, Any]) -> EncounterEvent:
 
 
 def process(session: Session, payload: Mapping[str, Any], pathways: Sequence[Pathway] | None = None) -> Outcome:
-    event = parse(payload)
+    return process_all(session, [payload], pathways)[0]
+
+
+def process_all(session: Session, payloads: Sequence[Mapping[str, Any]],
+                pathways: Sequence[Pathway] | None = None) -> list[Outcome]:
+    """Process events in order, in the caller's transaction (the worker's batch of pathway jobs); one outcome each.
+
+    The events between two cancels are processed together, a step at a time: one statement records them all as
+    seen, one loads their patients, one per kind of patient fact a rule or action reads, one claims all their
+    actions' keys, then each event's actions run in order and what they leave pending is written at the end. A
+    cancel runs on its own, after what came before it is written, since it undoes that work."""
+    events = [parse(payload) for payload in payloads]
     actor = system_actor(ACTOR_NAME)
-    if event.event_type == CANCELLED:
-        return cancel(session, actor, event)
-    listening = [(p, r) for p in (installed() if pathways is None else pathways) for r in p.rules
-                 if event.event_type in r.on]
-    if not listening:  # most of a feed (updates, transfers): nothing to read, nothing to write
-        return Outcome((), 0, 0)
-    seen = _remember(session, event)
-    if seen is not None and seen.cancelled_at is not None:
-        return Outcome((), 0, 0, skipped=f"cancelled by {seen.cancelled_by} before it was processed")
-    patient = session.get(Patient, event.patient_id)
-    if patient is None:
-        raise InvalidInput(f"Event {event.event_key} names patient {event.patient_id}, who does not exist.")
-    context = EventContext(session, actor, event, patient)
-    fired = [(p, r) for p, r in listening if all(check.holds(context) for check in r.when)]
-    if not fired:
-        return Outcome((), 0, 0)
-    access.require(session, actor, Permission.patient_write, patient, action="pathway.apply", entity_type="event",
-                   entity_id=event.event_key[:64], audit_into=context.pending)
-    created = _apply(context, fired)
-    return Outcome(tuple(f"{p.id}/{r.id}" for p, r in fired), created, 0)
+    rules = installed() if pathways is None else pathways
+    outcomes: list[Outcome] = []
+    run: list[EncounterEvent] = []
+    for event in events:
+        if event.event_type != CANCELLED:
+            run.append(event)
+            continue
+        outcomes += _process_run(session, actor, run, rules)
+        run = []
+        outcomes.append(cancel(session, actor, event))
+    return outcomes + _process_run(session, actor, run, rules)
 
 
 @dataclass(frozen=True)
@@ -81,50 +84,113 @@ class _Planned:
     work: Work
 
 
-def _apply(context: EventContext, fired: list[tuple[Pathway, Rule]]) -> int:
-    """Claim every action's key in one INSERT before any of them runs, then do those whose key was free; what
-    they made, and the rows they left pending, are written when all are done (same transaction)."""
-    event_key = context.event.event_key
-    planned = [_Planned(step, Work(pathway.id, pathway.version, rule.id, f"{event_key}|{pathway.id}|{rule.id}|{i}"))
+@dataclass
+class _Fired:
+    context: EventContext
+    rules: list[tuple[Pathway, Rule]]
+    planned: list[_Planned]
+    created: int = 0
+
+
+def _process_run(session: Session, actor: Actor, events: list[EncounterEvent],
+                 pathways: Sequence[Pathway]) -> list[Outcome]:
+    listening = [[(p, r) for p in pathways for r in p.rules if event.event_type in r.on] for event in events]
+    heard = [event for event, rules in zip(events, listening, strict=True) if rules]
+    if not heard:  # most of a feed (updates, transfers): nothing to read, nothing to write
+        return [Outcome((), 0, 0) for _ in events]
+    patients = _patients(session, heard)  # first: an unknown patient is refused with a reason, not a key error
+    cancelled = _remember(session, heard)
+    facts = PatientFacts(session, patients)
+    pending = PendingInserts()
+    outcomes: list[Outcome | _Fired] = []
+    for event, rules in zip(events, listening, strict=True):
+        if not rules:
+            outcomes.append(Outcome((), 0, 0))
+        elif event.event_key in cancelled:
+            outcomes.append(Outcome((), 0, 0, skipped=f"cancelled by {cancelled[event.event_key]} before it was "
+                                                      "processed"))
+        else:
+            context = EventContext(session, actor, event, patients[event.patient_id], facts, pending)
+            outcomes.append(_fire(context, rules))
+    fired = [item for item in outcomes if isinstance(item, _Fired) and item.rules]
+    _apply(session, fired, pending)
+    return [item if isinstance(item, Outcome) else
+            Outcome(tuple(f"{p.id}/{r.id}" for p, r in item.rules), item.created, 0) for item in outcomes]
+
+
+def _fire(context: EventContext, listening: list[tuple[Pathway, Rule]]) -> _Fired:
+    """The rules whose conditions hold, checked (and audited) against the patient, with their planned actions."""
+    fired = [(p, r) for p, r in listening if all(check.holds(context) for check in r.when)]
+    if not fired:
+        return _Fired(context, [], [])
+    event = context.event
+    access.require(context.session, context.actor, Permission.patient_write, context.patient,
+                   action="pathway.apply", entity_type="event", entity_id=event.event_key[:64],
+                   audit_into=context.pending)
+    planned = [_Planned(step, Work(pathway.id, pathway.version, rule.id,
+                                   f"{event.event_key}|{pathway.id}|{rule.id}|{i}"))
                for pathway, rule in fired for i, step in enumerate(rule.actions)]
-    free = _claim(context, planned)
+    return _Fired(context, fired, planned)
+
+
+def _apply(session: Session, fired: list[_Fired], pending: PendingInserts) -> None:
+    """Claim every action's key in one INSERT before any of them runs, then do those whose key was free, event by
+    event in order; what they made, and the rows they left pending, are written when all are done (same
+    transaction). A key planned twice (the same event twice in one batch) is done once, by the first."""
+    free = _claim(session, fired)
     made_by_key: list[dict[str, Any]] = []
-    for item in planned:
-        if item.work.key not in free:
-            continue  # done before: this event was processed already
-        made = item.step.kind.run(context, item.step.spec, item.work)
-        if made is not None:
-            made_by_key.append({"_key": item.work.key, "_type": made.target_type, "_id": made.target_id})
+    for item in fired:
+        for planned in item.planned:
+            if planned.work.key not in free:
+                continue  # done before: this event was processed already
+            free.discard(planned.work.key)
+            item.created += 1
+            made = planned.step.kind.run(item.context, planned.step.spec, planned.work)
+            if made is not None:
+                made_by_key.append({"_key": planned.work.key, "_type": made.target_type, "_id": made.target_id})
     if made_by_key:
-        execute_core(context.session, _SET_TARGET, made_by_key)
-    context.pending.write(context.session)
-    return len(free)
+        execute_core(session, _SET_TARGET, made_by_key)
+    pending.write(session)
 
 
-# What an action made, recorded on its claim (one executemany per event): a cancel finds the work from here.
+# What an action made, recorded on its claim (one executemany per batch): a cancel finds the work from here.
 _WORK = cast(Table, PathwayWork.__table__)
 _SET_TARGET = (update(_WORK).where(_WORK.c.key == bindparam("_key"))
                .values(target_type=bindparam("_type"), target_id=bindparam("_id")))
 
 
-def _claim(context: EventContext, planned: list[_Planned]) -> set[str]:
+def _claim(session: Session, fired: list[_Fired]) -> set[str]:
     """The keys this call took (the others were taken by an earlier processing of the event)."""
     now = utcnow()
-    rows = [{"key": item.work.key, "event_key": context.event.event_key, "pathway": item.work.pathway,
-             "pathway_version": item.work.version, "rule": item.work.rule, "action": item.step.name,
-             "patient_id": context.patient.id, "created_at": now} for item in planned]
-    return insert_all_ignoring_conflict(context.session, PathwayWork, rows, conflict_columns=["key"])
+    rows = [{"key": planned.work.key, "event_key": item.context.event.event_key, "pathway": planned.work.pathway,
+             "pathway_version": planned.work.version, "rule": planned.work.rule, "action": planned.step.name,
+             "patient_id": item.context.patient.id, "created_at": now}
+            for item in fired for planned in item.planned]
+    return insert_all_ignoring_conflict(session, PathwayWork, rows, conflict_columns=["key"])
 
 
-def _remember(session: Session, event: EncounterEvent) -> PathwayEvent | None:
-    """Record the event as processed; the earlier record if it had been seen (or cancelled) before."""
-    added = insert_ignoring_conflict(session, PathwayEvent, {
-        "event_key": event.event_key, "event_type": event.event_type, "patient_id": event.patient_id,
-        "encounter_id": event.encounter_id, "occurred_at": event.occurred_at, "processed_at": utcnow()},
-        conflict_columns=["event_key"])
-    if added:
-        return None  # new: nothing can have cancelled it yet
-    return session.scalar(select(PathwayEvent).where(PathwayEvent.event_key == event.event_key))
+def _remember(session: Session, events: list[EncounterEvent]) -> dict[str, str | None]:
+    """Record the events as processed; returns those a cancel had reached first (key -> the cancelling event)."""
+    now = utcnow()
+    added = insert_all_ignoring_conflict(session, PathwayEvent, [
+        {"event_key": event.event_key, "event_type": event.event_type, "patient_id": event.patient_id,
+         "encounter_id": event.encounter_id, "occurred_at": event.occurred_at, "processed_at": now}
+        for event in events], conflict_columns=["event_key"])
+    seen = sorted({event.event_key for event in events} - added)
+    if not seen:
+        return {}  # all new: nothing can have cancelled them yet
+    return dict(session.execute(select(PathwayEvent.event_key, PathwayEvent.cancelled_by).where(
+        PathwayEvent.event_key.in_(seen), PathwayEvent.cancelled_at.is_not(None))).tuples().all())
+
+
+def _patients(session: Session, events: list[EncounterEvent]) -> dict[int, Patient]:
+    wanted = {event.patient_id for event in events}
+    patients = {patient.id: patient for patient in session.scalars(select(Patient).where(Patient.id.in_(wanted)))}
+    missing = sorted(wanted - set(patients))
+    if missing:
+        named = next(event for event in events if event.patient_id == missing[0])
+        raise InvalidInput(f"Event {named.event_key} names patient {named.patient_id}, who does not exist.")
+    return patients
 
 
 def cancel(session: Session, actor: Actor, event: EncounterEvent) -> Outcome:

@@ -359,11 +359,21 @@ _ACTIVE_STAFF_ROLES = select(User.id, User.roles).where(User.id.in_(bindparam("u
 def active_staff_on_care_team(session: Session, patient_id: int) -> dict[int, list[str]]:
     """The active staff users on the patient's active care team (directly or through a team), with their roles:
     care_team_reach and active_staff_roles in one statement."""
-    rows = session.execute(_active_staff_on_care_team_statement(), {"patient_ids": [patient_id]})
-    return {user_id: list(roles) for user_id, roles in rows}
+    return active_staff_by_patient(session, [patient_id]).get(patient_id, {})
+
+
+def active_staff_by_patient(session: Session, patient_ids: Iterable[int]) -> dict[int, dict[int, list[str]]]:
+    """active_staff_on_care_team for several patients in one statement (the pathway engine's batch of events):
+    patient id -> user id -> the user's roles; a patient with no such staff is missing."""
+    staff: dict[int, dict[int, list[str]]] = {}
+    for patient_id, user_id, roles in session.execute(_active_staff_by_patient_statement(),
+                                                      {"patient_ids": list(set(patient_ids))}):
+        staff.setdefault(patient_id, {})[user_id] = list(roles)
+    return staff
 
 
 @cache
-def _active_staff_on_care_team_statement() -> Select[tuple[int, list[str]]]:
+def _active_staff_by_patient_statement() -> Select[tuple[int, int, list[str]]]:
     reach = _care_team_reach_statement().subquery()
-    return select(User.id, User.roles).where(User.id.in_(select(reach.c.user_id)), User.active.is_(True))
+    return (select(reach.c.patient_id, User.id, User.roles)
+            .join(User, User.id == reach.c.user_id).where(User.active.is_(True)))

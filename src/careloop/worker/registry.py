@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 # A handler runs inside the worker's unit of work: it flushes, never commits, and must be idempotent.
 JobHandler = Callable[[Session, Mapping[str, Any]], None]
+# The same for a batch of jobs of one kind, in order, which it may do step by step for all of them at once.
+BatchHandler = Callable[[Session, Sequence[Mapping[str, Any]]], None]
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,13 @@ class Registry:
     subscriptions: dict[str, list[str]] = field(default_factory=dict)  # event type -> job kinds
     schedules: list[ScheduleSpec] = field(default_factory=list)
     batch_sizes: dict[str, int] = field(default_factory=dict)  # job kind -> how many to run per transaction
+    batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
 
-    def job(self, kind: str, handler: JobHandler, *, batch: int = 1) -> None:
+    def job(self, kind: str, handler: JobHandler, *, batch: int = 1, batch_handler: BatchHandler | None = None) -> None:
         """`batch` > 1: the worker may run up to that many queued jobs of this kind in one transaction (for
-        small, frequent jobs such as a hospital feed's events); the handler must not mind sharing it."""
+        small, frequent jobs such as a hospital feed's events); the handler must not mind sharing it.
+        `batch_handler`: runs such a batch in one call instead of the handler once per job; it must do what the
+        handler would have done for each job, in order (a failed batch is retried job by job with the handler)."""
         if kind in self.handlers:
             raise ValueError(f"job kind {kind!r} registered twice")
         if batch < 1:
@@ -36,6 +41,8 @@ class Registry:
         self.handlers[kind] = handler
         if batch > 1:
             self.batch_sizes[kind] = batch
+        if batch_handler is not None:
+            self.batch_handlers[kind] = batch_handler
 
     def batch_size(self, kind: str) -> int:
         return self.batch_sizes.get(kind, 1)

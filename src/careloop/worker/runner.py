@@ -134,10 +134,14 @@ class Worker:
             self.execute(jobs[0])
             return
         handler = self.registry.handlers[jobs[0].kind]
+        batch_handler = self.registry.batch_handlers.get(jobs[0].kind)
         try:
             with db.unit_of_work() as session:
-                for job in jobs:
-                    handler(session, job.payload)
+                if batch_handler is not None:
+                    batch_handler(session, [job.payload for job in jobs])
+                else:
+                    for job in jobs:
+                        handler(session, job.payload)
                 done = mark_all_done(session, [job.id for job in jobs], self.worker_id, utcnow())
             for job in jobs:
                 if job.id not in done:
