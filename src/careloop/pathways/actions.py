@@ -208,9 +208,9 @@ class LinkReadmissionSpec(_Spec):
 
 
 def link_readmission(context: EventContext, spec: LinkReadmissionSpec, work: Work) -> Made | None:
-    link = transitions.link_readmission(context.session, context.actor, context.event, within_days=spec.within_days,
-                                        into=context.pending)
-    return Made("readmission", link.id) if link is not None else None
+    link_id = transitions.link_readmission(context.session, context.actor, context.event,
+                                           within_days=spec.within_days, into=context.pending)
+    return Made("readmission", link_id) if link_id is not None else None
 
 
 def unlink_readmission(session: Session, actor: Actor, work: PathwayWork, reason: str) -> str:

@@ -18,11 +18,11 @@ more to the point, the early visit the sickest patients need.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from careloop.driver_reads import DriverRead
 from careloop.models import Condition, ConditionClinicalStatus, Encounter, EncounterClass
 from careloop.transitions.tcm import Complexity
 
@@ -54,27 +54,28 @@ def choose(session: Session, patient_id: int, admitted_at: datetime | None, enco
 
 
 def chronic_groups(session: Session, patient_id: int) -> list[str]:
-    codes = [c for c in session.scalars(_ACTIVE_ICD10, {"patient_id": patient_id}) if c]
+    codes = [c for (c,) in _ACTIVE_ICD10.rows(session, {"patient_id": patient_id}) if c]
     return [name for name, prefixes in HIGH_RISK_GROUPS.items() if any(c.startswith(prefixes) for c in codes)]
 
 
 def _readmitted(session: Session, patient_id: int, admitted_at: datetime, encounter_id: int | None) -> bool:
-    statement = _earlier_stay_statement(excluding=encounter_id is not None)
     parameters = {"patient_id": patient_id, "admitted_at": admitted_at, "since": admitted_at - READMISSION_WINDOW,
                   "exclude": encounter_id}
-    return session.scalar(statement, parameters) is not None
+    return bool(_EARLIER_STAY[encounter_id is not None].rows(session, parameters))
 
 
-# Built once, with bound parameters: every discharge that starts an episode asks (see transitions.repository).
-_ACTIVE_ICD10 = select(Condition.icd10).where(
+# On the driver's cursor, compiled once: every discharge that starts an episode asks (see transitions.repository).
+_ACTIVE_ICD10 = DriverRead(select(Condition.icd10).where(
     Condition.patient_id == bindparam("patient_id"), Condition.clinical_status == ConditionClinicalStatus.active,
-    Condition.icd10.is_not(None))
+    Condition.icd10.is_not(None)))
 
 
-@cache
-def _earlier_stay_statement(*, excluding: bool) -> Select[tuple[int]]:
+def _earlier_stay_statement(*, excluding: bool) -> DriverRead:
     query = select(Encounter.id).where(
         Encounter.patient_id == bindparam("patient_id"), Encounter.class_code == EncounterClass.inpatient,
         Encounter.period_end.is_not(None), Encounter.period_end <= bindparam("admitted_at"),
         Encounter.period_end >= bindparam("since")).limit(1)
-    return query.where(Encounter.id != bindparam("exclude")) if excluding else query
+    return DriverRead(query.where(Encounter.id != bindparam("exclude")) if excluding else query)
+
+
+_EARLIER_STAY = {excluding: _earlier_stay_statement(excluding=excluding) for excluding in (False, True)}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
+from typing import Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
+from careloop.driver_reads import DriverRead
 from careloop.errors import NotFound
 from careloop.models import (
     ChecklistItem,
@@ -38,14 +39,26 @@ def by_id(session: Session, episode_id: int) -> TransitionEpisode | None:
                           .options(joinedload(TransitionEpisode.patient)))
 
 
-# The pathway engine's statements are built once, with bound parameters: it runs them for every discharge and
-# admission of a hospital feed, and building a statement cost more than SQLite takes to run it.
+# The pathway engine's reads run on the driver's cursor (driver_reads.py), compiled once: it runs them for every
+# discharge and admission of a hospital feed, where SQLAlchemy's execution path cost more than SQLite takes to run
+# them.
 _FOR_EVENT = (select(TransitionEpisode).where(TransitionEpisode.event_key == bindparam("event_key"))
               .order_by(TransitionEpisode.id.desc()).limit(1))
+_ID_FOR_EVENT = DriverRead(select(TransitionEpisode.id).where(TransitionEpisode.event_key == bindparam("event_key"))
+                           .order_by(TransitionEpisode.id.desc()).limit(1))
 
 
 def for_event(session: Session, event_key: str) -> TransitionEpisode | None:
     return session.scalar(_FOR_EVENT, {"event_key": event_key})
+
+
+def id_for_event(session: Session, event_key: str) -> int | None:
+    episode_id: int | None = _first(_ID_FOR_EVENT.rows(session, {"event_key": event_key}))
+    return episode_id
+
+
+def _first(rows: list[tuple[Any, ...]]) -> Any:
+    return rows[0][0] if rows else None
 
 
 def for_patient(session: Session, patient_id: int) -> Sequence[TransitionEpisode]:
@@ -53,19 +66,24 @@ def for_patient(session: Session, patient_id: int) -> Sequence[TransitionEpisode
                            .order_by(TransitionEpisode.discharged_at.desc())).all()
 
 
-_REASON_CODE = select(Encounter.reason_code).where(Encounter.id == bindparam("encounter_id"))
+_REASON_CODE = DriverRead(select(Encounter.reason_code).where(Encounter.id == bindparam("encounter_id")))
 
 
 def reason_code(session: Session, encounter_id: int) -> str | None:
     """The encounter's reason code (the planned-readmission rule reads it), without loading the encounter."""
-    code: str | None = session.scalar(_REASON_CODE, {"encounter_id": encounter_id})
+    code: str | None = _first(_REASON_CODE.rows(session, {"encounter_id": encounter_id}))
     return code
 
 
-def active_for_encounter(session: Session, encounter_id: int) -> TransitionEpisode | None:
-    return session.scalar(select(TransitionEpisode).where(
-        TransitionEpisode.encounter_id == encounter_id, TransitionEpisode.status == EpisodeStatus.active)
-        .order_by(TransitionEpisode.id.desc()).limit(1))
+_ACTIVE_FOR_ENCOUNTER = DriverRead(select(TransitionEpisode.id).where(
+    TransitionEpisode.encounter_id == bindparam("encounter_id"), TransitionEpisode.status == EpisodeStatus.active)
+    .order_by(TransitionEpisode.id.desc()).limit(1))
+
+
+def active_id_for_encounter(session: Session, encounter_id: int) -> int | None:
+    """The id of the encounter's active episode (its latest), if it has one."""
+    episode_id: int | None = _first(_ACTIVE_FOR_ENCOUNTER.rows(session, {"encounter_id": encounter_id}))
+    return episode_id
 
 
 def checklist(session: Session, episode_id: int) -> Sequence[ChecklistItem]:
@@ -96,26 +114,38 @@ def tasks(session: Session, event_key: str) -> Sequence[Task]:
     ).unique().all()
 
 
+class IndexStay(NamedTuple):
+    id: int
+    period_end: datetime
+
+
 def index_stay(session: Session, patient_id: int, admitted_at: datetime, since: datetime,
-               exclude_encounter_id: int | None) -> Encounter | None:
+               exclude_encounter_id: int | None) -> IndexStay | None:
     """The latest inpatient stay of the patient discharged in [since, admitted_at], not ended by death."""
-    return session.scalar(_index_stay_statement(excluding=exclude_encounter_id is not None), {
+    rows = _INDEX_STAY[exclude_encounter_id is not None].rows(session, {
         "patient_id": patient_id, "admitted_at": admitted_at, "since": since, "exclude": exclude_encounter_id})
+    return IndexStay(*rows[0]) if rows else None
 
 
-@cache
-def _index_stay_statement(*, excluding: bool) -> Select[tuple[Encounter]]:
-    query = select(Encounter).where(
+def _index_stay_statement(*, excluding: bool) -> DriverRead:
+    query = select(Encounter.id, Encounter.period_end).where(
         Encounter.patient_id == bindparam("patient_id"), Encounter.class_code == EncounterClass.inpatient,
         Encounter.period_end.is_not(None), Encounter.period_end <= bindparam("admitted_at"),
         Encounter.period_end >= bindparam("since"), Encounter.discharge_disposition.is_distinct_from("exp"),
     ).order_by(Encounter.period_end.desc()).limit(1)
-    return query.where(Encounter.id != bindparam("exclude")) if excluding else query
+    return DriverRead(query.where(Encounter.id != bindparam("exclude")) if excluding else query)
 
 
-def readmission_link(session: Session, index_id: int, readmission_id: int) -> Readmission | None:
-    return session.scalar(select(Readmission).where(Readmission.index_encounter_id == index_id,
-                                                    Readmission.readmission_encounter_id == readmission_id))
+_INDEX_STAY = {excluding: _index_stay_statement(excluding=excluding) for excluding in (False, True)}
+_READMISSION_LINK = DriverRead(select(Readmission.id).where(
+    Readmission.index_encounter_id == bindparam("index_id"),
+    Readmission.readmission_encounter_id == bindparam("readmission_id")))
+
+
+def readmission_link_id(session: Session, index_id: int, readmission_id: int) -> int | None:
+    link_id: int | None = _first(_READMISSION_LINK.rows(session, {"index_id": index_id,
+                                                                   "readmission_id": readmission_id}))
+    return link_id
 
 
 def readmissions_for_patient(session: Session, patient_id: int) -> Sequence[Readmission]:

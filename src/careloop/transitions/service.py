@@ -63,9 +63,11 @@ def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient
     the first history row (nothing reads them back before the batch writes them, in the same transaction); the
     episode row itself is then written at once with one Core INSERT rather than an ORM flush, and the episode
     returned is not in the session (its id and columns are set; load it by id to change it)."""
-    existing = repo.for_event(session, event.event_key)
+    existing = repo.id_for_event(session, event.event_key)
     if existing is not None:
-        return existing
+        episode = repo.by_id(session, existing)
+        assert episode is not None  # read in this transaction a moment ago
+        return episode
     discharged_at = event.discharged_at or event.occurred_at
     level, why = complexity_rule.choose(session, patient.id, event.admitted_at, event.encounter_id)
     clock = tcm.clock(local_date(discharged_at), level, holidays())
@@ -86,7 +88,7 @@ def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient
         episode.id = insert_new(session, episode)
         for code in ChecklistCode:
             into.add(ChecklistItem, {"episode_id": episode.id, "code": code.value})
-    _log(session, episode, actor, "started", f"{pathway} v{version}; complexity {level.value}: {why}", into=into)
+    _log(session, episode.id, actor, "started", f"{pathway} v{version}; complexity {level.value}: {why}", into=into)
     return episode
 
 
@@ -97,47 +99,46 @@ def mark_entered_in_error(session: Session, actor: Actor, episode_id: int, reaso
     access.require(session, actor, Permission.patient_write, episode.patient, action="episode.entered_in_error",
                    entity_type="episode", entity_id=str(episode.public_id))
     episode.status, episode.status_reason, episode.closed_at = EpisodeStatus.entered_in_error, reason[:300], utcnow()
-    _log(session, episode, actor, "entered-in-error", reason)
+    _log(session, episode.id, actor, "entered-in-error", reason)
 
 
 def link_readmission(session: Session, actor: Actor, event: EncounterEvent, *, within_days: int = 30,
-                     into: PendingInserts | None = None) -> Readmission | None:
-    """Link this inpatient admission to the stay it follows within `within_days` (readmission.py has the rule).
+                     into: PendingInserts | None = None) -> int | None:
+    """Link this inpatient admission to the stay it follows within `within_days` (readmission.py has the rule);
+    the link's id (an earlier one's if the two stays were linked already), or None when it follows none.
 
     `into`: a batch writer's pending inserts (the pathway engine's), as for start_episode: the audit row and the
-    episode's history row wait for the batch's end, the link is written at once with one Core INSERT, and the
-    link returned is not in the session (its id and columns are set)."""
+    episode's history row wait for the batch's end, and the link is written at once with one Core INSERT."""
     if event.encounter_id is None:
         return None
     admitted_at = event.admitted_at or event.occurred_at
     index = repo.index_stay(session, event.patient_id, admitted_at, admitted_at - timedelta(days=within_days),
                             event.encounter_id)
-    if index is None or index.period_end is None:
+    if index is None:
         return None
-    existing = repo.readmission_link(session, index.id, event.encounter_id)
+    existing = repo.readmission_link_id(session, index.id, event.encounter_id)
     if existing is not None:
         return existing
     patient = _patient(session, event.patient_id)
     why = readmission_rule.planned_reason(event.admission_type, repo.reason_code(session, event.encounter_id))
-    episode = repo.active_for_encounter(session, index.id)
+    episode_id = repo.active_id_for_encounter(session, index.id)
     link = Readmission(
         public_id=uuid4(), patient_id=patient.id, index_encounter_id=index.id,
-        readmission_encounter_id=event.encounter_id, episode_id=episode.id if episode else None,
+        readmission_encounter_id=event.encounter_id, episode_id=episode_id,
         days_after_discharge=(local_date(admitted_at) - local_date(index.period_end)).days,
         planned=why is not None, planned_reason=why, event_key=event.event_key, created_at=utcnow())
     access.require(session, actor, Permission.patient_write, patient, action="readmission.link",
                    entity_type="readmission", entity_id=str(link.public_id), audit_into=into)
     if into is None:
         session.add(link)
+        session.flush()
     else:
         link.id = insert_new(session, link)
-    if episode is not None:
-        _log(session, episode, actor, "readmitted",
+    if episode_id is not None:
+        _log(session, episode_id, actor, "readmitted",
              f"{'planned' if why else 'unplanned'} admission {link.days_after_discharge} days after discharge"
              + (f" ({why})" if why else ""), into=into)
-    if into is None:
-        session.flush()
-    return link
+    return link.id
 
 
 def unlink_readmission(session: Session, actor: Actor, link_id: int, reason: str) -> None:
@@ -200,7 +201,8 @@ def record_contact(session: Session, actor: Actor, episode_id: UUID, data: Conta
                              note=data.note)
     session.add(attempt)
     session.flush()
-    _log(session, episode, actor, "contact", f"{data.method.value} with {data.with_whom.value}: {data.outcome.value}")
+    _log(session, episode.id, actor, "contact",
+         f"{data.method.value} with {data.with_whom.value}: {data.outcome.value}")
     _check_contact_requirement(session, actor, episode)
     return attempt
 
@@ -216,7 +218,7 @@ def _check_contact_requirement(session: Session, actor: Actor, episode: Transiti
     episode.contact_met_at, episode.contact_met_by = attempts[-1].at, met
     note = ("interactive contact made" if met == "reached"
             else "two documented timely attempts failed; the contact element is met (CMS TCM FAQ)")
-    _log(session, episode, actor, "contact-requirement-met", note)
+    _log(session, episode.id, actor, "contact-requirement-met", note)
     _complete_tasks(session, actor, episode, TaskType.follow_up_call, note)
 
 
@@ -235,7 +237,8 @@ def tick(session: Session, actor: Actor, episode: TransitionEpisode, code: Check
         raise Conflict(f"This episode has no checklist item {code.value}.")
     item.done_at, item.done_by_id = (utcnow(), actor.user_id) if done else (None, None)
     item.note = note
-    _log(session, episode, actor, "checked" if done else "unchecked", f"{code.value}" + (f": {note}" if note else ""))
+    _log(session, episode.id, actor, "checked" if done else "unchecked",
+         f"{code.value}" + (f": {note}" if note else ""))
     session.flush()
     return item
 
@@ -245,7 +248,8 @@ def set_complexity(session: Session, actor: Actor, episode_id: UUID, data: Compl
     clock = tcm.clock(episode.discharge_date, data.complexity, holidays())
     episode.complexity, episode.complexity_reason = data.complexity.value, data.reason
     episode.visit_due = clock.visit_due
-    _log(session, episode, actor, "complexity", f"{data.complexity.value} (visit by {clock.visit_due}): {data.reason}")
+    _log(session, episode.id, actor, "complexity",
+         f"{data.complexity.value} (visit by {clock.visit_due}): {data.reason}")
     for task in repo.tasks(session, episode.event_key):
         if task.type in (TaskType.appointment, TaskType.med_review) and task.status in OPEN_STATUSES:
             tasks_service.update_task(session, actor, task.public_id, TaskUpdate(
@@ -258,7 +262,7 @@ def record_visit(session: Session, actor: Actor, episode_id: UUID, data: VisitIn
     if data.at < episode.discharged_at:
         raise InvalidInput("The face-to-face visit must be after the discharge.")
     episode.visit_at = data.at
-    _log(session, episode, actor, "visit", f"face-to-face visit on {local_date(data.at)}")
+    _log(session, episode.id, actor, "visit", f"face-to-face visit on {local_date(data.at)}")
     _complete_tasks(session, actor, episode, TaskType.appointment, "face-to-face visit recorded")
     return episode
 
@@ -295,9 +299,9 @@ def _open_episode(session: Session, actor: Actor, episode_id: UUID, action: str)
     return episode
 
 
-def _log(session: Session, episode: TransitionEpisode, actor: Actor, action: str, note: str | None, *,
+def _log(session: Session, episode_id: int, actor: Actor, action: str, note: str | None, *,
          into: PendingInserts | None = None) -> None:
-    row = {"episode_id": episode.id, "at": utcnow(), "actor_id": actor.user_id, "actor_name": actor.display_name,
+    row = {"episode_id": episode_id, "at": utcnow(), "actor_id": actor.user_id, "actor_name": actor.display_name,
            "action": action, "note": note[:1000] if note else None}
     if into is not None:
         into.add(EpisodeEvent, row)
