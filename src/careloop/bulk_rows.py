@@ -16,19 +16,36 @@ def python_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
     """What a Core insert would fill in for the columns not given: their `default=` values (a textual statement
     applies none). Server-side defaults are left to the database; a SQL-expression default is refused."""
     filled: dict[str, Any] = {}
+    for key, scalar, make in _defaults_of(table):
+        if key not in values:
+            # SQLAlchemy wraps a no-argument callable (uuid4, utcnow) into one that takes the execution context;
+            # this statement has none to give, so only such callables are supported.
+            filled[key] = make(None) if make is not None else scalar
+    return filled
+
+
+@lru_cache(maxsize=256)
+def _defaults_of(table: Table) -> tuple[tuple[str, Any, Any], ...]:
+    """(column key, scalar default, callable default) of each column with a Python-side default, found once per
+    table: the batch writers fill defaults for thousands of rows."""
+    found = []
     for column in table.columns:
         default = column.default
-        if column.key in values or default is None:
+        if default is None:
             continue
         if getattr(default, "is_scalar", False):
-            filled[column.key] = default.arg  # type: ignore[attr-defined]
+            found.append((column.key, default.arg, None))  # type: ignore[attr-defined]
         elif getattr(default, "is_callable", False):
-            # SQLAlchemy wraps a no-argument callable (uuid4, utcnow) into one that takes the execution
-            # context; this statement has none to give, so only such callables are supported.
-            filled[column.key] = default.arg(None)  # type: ignore[attr-defined]
+            found.append((column.key, None, default.arg))  # type: ignore[attr-defined]
         else:
-            raise TypeError(f"{table.name}.{column.key} has a SQL default; give its value explicitly")
-    return filled
+            found.append((column.key, None, _refuse(table, column.key)))
+    return tuple(found)
+
+
+def _refuse(table: Table, key: str) -> Any:
+    def refuse(_context: Any) -> Any:
+        raise TypeError(f"{table.name}.{key} has a SQL default; give its value explicitly")
+    return refuse
 
 
 def copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:

@@ -25,7 +25,6 @@ from sqlalchemy import (
     insert,
     inspect,
     text,
-    update,
 )
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,7 +32,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 
 from careloop.bulk_rows import python_defaults
 from careloop.config import get_settings
-from careloop.driver_writes import insert_returning
+from careloop.driver_writes import driver_insert, driver_update_by_id
 from careloop.group_commit import Append, GroupCommitter, Ticket
 
 
@@ -594,7 +593,7 @@ def insert_new(session: Session, obj: Any) -> Any:
     row = {**python_defaults(table, values), **values}
     key = table.primary_key.columns.values()[0]
     # On the driver's cursor (driver_writes.py): the batch writers run this thousands of times a minute.
-    return insert_returning(table, tuple(row), (key,)).row(session, row)[0]
+    return driver_insert(table, tuple(row), (key,)).row(session, row)[0]
 
 
 class PendingInserts:
@@ -619,23 +618,23 @@ class PendingInserts:
         del self._rows[mark:]
 
     def write(self, session: Session) -> None:
-        by_table: dict[type[Any], list[dict[str, Any]]] = {}
+        by_shape: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
         for model, row in self._rows:
-            by_table.setdefault(model, []).append(row)
-        for model, rows in by_table.items():
-            # The Core table, not the ORM entity: an executemany of one cached statement, with no ORM bulk
-            # bookkeeping per row.
-            execute_core(session, insert(model.__table__), rows)
+            table = model.__table__
+            filled = {**python_defaults(table, row), **row}
+            by_shape.setdefault((table, tuple(filled)), []).append(filled)
+        for (table, columns), rows in by_shape.items():
+            # One executemany on the driver's cursor (driver_writes.py) per table and set of columns, in the
+            # order the tables were first added to (a history row after the row it describes).
+            driver_insert(table, columns).many(session, rows)
         self._rows.clear()
 
 
 def update_by_id(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
     """UPDATE rows by their `id`, each with its own values (every row must name the same columns): one
-    executemany of one Core statement."""
+    executemany on the driver's cursor (columns with an onupdate= default must be given: none is added)."""
     if not rows:
         return
-    table = model.__table__
-    columns = [name for name in rows[0] if name != "id"]
-    statement = (update(table).where(table.c.id == bindparam("_id"))
-                 .values({name: bindparam(f"_{name}") for name in columns}))
-    execute_core(session, statement, [{f"_{name}": value for name, value in row.items()} for row in rows])
+    columns = tuple(name for name in rows[0] if name != "id")
+    driver_update_by_id(model.__table__, columns).many(
+        session, [{f"_{name}": value for name, value in row.items()} for row in rows])

@@ -14,21 +14,21 @@ columns that have one. Rows are plain tuples, read by position.
 
 For reads: it runs in the session's connection and transaction (the unit of work has begun it), but fires
 no SQLAlchemy execution events, so a statement that writes must not come here (`db` watches writes by those
-events); driver_writes.DriverInsert is the one for an INSERT ... RETURNING, and fires them.
+events); driver_writes.DriverWrite is the one for INSERTs and UPDATEs, and fires them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Insert, Select
+from sqlalchemy import Connection, Dialect, Insert, Select, Update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 Processor = Callable[[Any], Any]
-ReturningInsert = Insert  # an INSERT ... RETURNING, run by driver_writes.DriverInsert
 
 
 @dataclass
@@ -41,6 +41,18 @@ class _Plan:
     caller_processors: dict[str, Processor | None]  # bind processors of the parameters callers pass
     result_types: list[Any]
     result_processors: list[tuple[int, Processor]] | None = field(default=None)  # from the first description
+    # How to build the values from a caller's parameters, worked out once (a batch writer sends thousands of rows):
+    # each slot in the order sent is a caller's parameter by name, or (name None) the statement's own value.
+    names: tuple[str, ...] = ()
+    slots: list[tuple[str | None, Any]] = field(default_factory=list)
+    slot_processors: list[tuple[int, Processor]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.names = self.positional_names or (*self.caller_processors, *self.static)
+        self.slots = [(name, None) if name in self.caller_processors else (None, self.static[name])
+                      for name in self.names]
+        self.slot_processors = [(index, process) for index, (name, _) in enumerate(self.slots)
+                                if name is not None and (process := self.caller_processors[name]) is not None]
 
 
 @dataclass(frozen=True)
@@ -61,46 +73,40 @@ class DriverRead:
 
     MAX_PLANS = 1000
 
-    def __init__(self, statement: Select[Any] | ReturningInsert) -> None:
+    def __init__(self, statement: Select[Any] | Insert | Update) -> None:
         self.statement = statement
         self._parameters: dict[str, _Parameters] = {}
         self._plans: dict[tuple[Any, ...], _Plan] = {}
 
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        if session.autoflush:
-            session.flush()  # as session.execute would: the read sees what this unit of work has added
-        connection = session.connection()
-        dialect = connection.dialect
-        parameters = self._parameters.get(dialect.name) or self._parameters_for(dialect)
-        key = (dialect.name, *(_hashable(params[name]) for name in parameters.literal))
-        plan = self._plans.get(key) or self._plan(dialect, parameters, key, params)
-        values = dict(plan.static)
-        for name, process in plan.caller_processors.items():
-            value = params[name]
-            values[name] = process(value) if process is not None and value is not None else value
-        arguments: Any = values if plan.positional_names is None else tuple(values[n] for n in plan.positional_names)
-        dbapi_connection = connection.connection
-        cursor = dbapi_connection.cursor()
+        connection, plan = self._prepared(session, params)
+        arguments = driver_arguments(plan, params)
+        cursor = connection.connection.cursor()
         try:
-            self._before_execute(connection, cursor, plan.sql, arguments)
-            cursor.execute(plan.sql, arguments)
-            fetched = cast("list[tuple[Any, ...]]", cursor.fetchall())
-            processors = plan.result_processors
-            if processors is None:
-                processors = plan.result_processors = _result_processors(plan, dialect, cursor.description)
-        except dialect.loaded_dbapi.Error as error:
-            invalidated = dialect.is_disconnect(error, dbapi_connection, cursor)
-            if invalidated:
-                connection.invalidate(error)
-            raise DBAPIError.instance(plan.sql, arguments, error, dialect.loaded_dbapi.Error,
-                                      connection_invalidated=invalidated, dialect=dialect) from error
+            with as_sqlalchemy_errors(connection, cursor, plan.sql, arguments):
+                self._before_execute(connection, cursor, plan.sql, arguments, many=False)
+                cursor.execute(plan.sql, arguments)
+                fetched = cast("list[tuple[Any, ...]]", cursor.fetchall())
+                processors = plan.result_processors
+                if processors is None:
+                    processors = plan.result_processors = _result_processors(plan, connection.dialect,
+                                                                             cursor.description)
         finally:
             cursor.close()
         if not processors:
             return fetched
         return [_processed(row, processors) for row in fetched]
 
-    def _before_execute(self, connection: Connection, cursor: Any, sql: str, arguments: Any) -> None:
+    def _prepared(self, session: Session, params: Mapping[str, Any]) -> tuple[Connection, _Plan]:
+        if session.autoflush:
+            session.flush()  # as session.execute would: the read sees what this unit of work has added
+        connection = session.connection()
+        dialect = connection.dialect
+        parameters = self._parameters.get(dialect.name) or self._parameters_for(dialect)
+        key = (dialect.name, *(_hashable(params[name]) for name in parameters.literal))
+        return connection, self._plans.get(key) or self._plan(dialect, parameters, key, params)
+
+    def _before_execute(self, connection: Connection, cursor: Any, sql: str, arguments: Any, *, many: bool) -> None:
         """Nothing for a read (see the module's docstring); a statement that writes says so here."""
 
     def _parameters_for(self, dialect: Dialect) -> _Parameters:
@@ -146,6 +152,33 @@ class DriverRead:
             self._plans.clear()  # bounded: many users' worklists are recompiled, not kept forever
         self._plans[key] = plan
         return plan
+
+
+def driver_arguments(plan: _Plan, params: Mapping[str, Any]) -> Any:
+    """The values to send, processed as their types say, in the order or with the names the driver wants."""
+    values = [params[name] if name is not None else value for name, value in plan.slots]
+    for index, process in plan.slot_processors:
+        value = values[index]
+        if value is not None:
+            values[index] = process(value)
+    if plan.positional_names is not None:
+        return tuple(values)
+    return dict(zip(plan.names, values, strict=True))
+
+
+@contextmanager
+def as_sqlalchemy_errors(connection: Connection, cursor: Any, sql: str, arguments: Any) -> Iterator[None]:
+    """A driver error raised as SQLAlchemy's DBAPIError (what callers and the worker's retries expect); a lost
+    connection is invalidated, so the pool does not hand it out again."""
+    dialect = connection.dialect
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, connection.connection, cursor)
+        if invalidated:
+            connection.invalidate(error)
+        raise DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error,
+                                  connection_invalidated=invalidated, dialect=dialect) from error
 
 
 def _hashable(value: Any) -> Any:
