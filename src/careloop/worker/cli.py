@@ -19,6 +19,7 @@ from careloop.clock import utcnow
 from careloop.config import get_settings
 from careloop.jobs_registry import build_registry, ensure_schedules
 from careloop.models.jobs import Job, JobStatus
+from careloop.process_heap import freeze_startup_heap
 from careloop.worker.runner import Worker
 
 console = Console()
@@ -36,6 +37,7 @@ def worker(
         ensure_schedules(session, registry)
     runner = Worker(registry, worker_id=worker_id or f"{socket.gethostname()}:{os.getpid()}",
                     poll_seconds=get_settings().worker_poll_seconds)
+    freeze_startup_heap()
     if once:
         console.print(f"ran {runner.drain()} units of work")
         return

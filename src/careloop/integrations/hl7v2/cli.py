@@ -16,9 +16,11 @@ def mllp_command(
 ) -> None:
     """Receive HL7 v2 ADT messages over MLLP: each is stored before its ACK; the worker applies them."""
     from careloop.integrations.hl7v2.listener import serve
+    from careloop.process_heap import freeze_startup_heap
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     db.configure()
+    freeze_startup_heap()
     asyncio.run(serve(host, port, on_ready=lambda address: typer.echo(f"listening for MLLP on {address}")))
 
 
