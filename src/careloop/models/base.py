@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -43,6 +44,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, process_bind_param and SQLAlchemy's text formatting fused into one function giving the same
+        text (YYYY-MM-DD HH:MM:SS.ffffff): the batch writers bind about twenty times a message of a hospital
+        feed, and the two steps through SQLAlchemy's wrappers cost more than the rest of the row's values."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def to_sqlite_text(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column; use careloop.clock.utcnow()")
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return to_sqlite_text
 
 
 def str_enum(enum_class: type[StrEnum], length: int) -> Enum:
