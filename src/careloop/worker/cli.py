@@ -32,23 +32,24 @@ def worker(
 ) -> None:
     """Run background jobs until stopped (Ctrl+C or SIGTERM finish the job in hand first)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    registry = build_registry()
-    with db.unit_of_work() as session:
-        ensure_schedules(session, registry)
-    runner = Worker(registry, worker_id=worker_id or f"{socket.gethostname()}:{os.getpid()}",
-                    poll_seconds=get_settings().worker_poll_seconds)
-    freeze_startup_heap()
-    if once:
-        console.print(f"ran {runner.drain()} units of work")
-        return
     stop = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         console.print(f"{signal.Signals(signum).name}: finishing the job in hand, then stopping")
         stop.set()
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    if not once:  # first: a stop asked for during start-up is honoured once the loop begins, not lost
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+    registry = build_registry()
+    freeze_startup_heap()
+    with db.unit_of_work() as session:
+        ensure_schedules(session, registry)
+    runner = Worker(registry, worker_id=worker_id or f"{socket.gethostname()}:{os.getpid()}",
+                    poll_seconds=get_settings().worker_poll_seconds)
+    if once:
+        console.print(f"ran {runner.drain()} units of work")
+        return
     runner.run_forever(stop)
 
 

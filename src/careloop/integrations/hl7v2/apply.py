@@ -29,6 +29,7 @@ from careloop import access
 from careloop.access import Actor, Permission
 from careloop.clock import utcnow
 from careloop.config import get_settings
+from careloop.db import driver_savepoint
 from careloop.integrations.hl7v2 import events as contract
 from careloop.integrations.hl7v2.adt import AdtMessage, Refusal
 from careloop.integrations.hl7v2.batch import Batch, EncounterState, Pending, VisitState
@@ -90,19 +91,18 @@ def apply_one(session: Session, batch: Batch, pending: Pending) -> None:
     if _reads_history(pending):
         batch.write(session)  # before its savepoint: what earlier messages did is theirs to keep
     checkpoint = batch.checkpoint()
-    savepoint = session.begin_nested()
     try:
-        _apply(session, batch, pending)
-        savepoint.commit()
+        # The batch adds no ORM objects: a savepoint on the driver (db.driver_savepoint) undoes what the message
+        # wrote (its new encounter), the checkpoint what it changed in the batch's state.
+        with driver_savepoint(session, "hl7_message"):
+            _apply(session, batch, pending)
     except DBAPIError:
         raise  # the database, not the message: the job retries
     except (ApplyError, Refusal) as exc:
-        savepoint.rollback()
         batch.forget(checkpoint)
         pending.mark(Hl7MessageStatus.failed, str(exc))
     except Exception as exc:
         log.exception("HL7 message %s could not be applied", pending.id)
-        savepoint.rollback()
         batch.forget(checkpoint)
         pending.mark(Hl7MessageStatus.failed, f"internal error: {exc}")
 

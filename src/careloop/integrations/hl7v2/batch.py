@@ -22,7 +22,7 @@ from sqlalchemy import Table, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from careloop.access import Actor
-from careloop.db import PendingInserts, update_by_id
+from careloop.db import PendingInserts, insert_returning_key, update_by_id
 from careloop.integrations.hl7v2.adt import AdtMessage, Refusal, read_adt
 from careloop.integrations.hl7v2.matching import Match, match_patients
 from careloop.models.encounter import Encounter, EncounterClass, EncounterStatus
@@ -74,9 +74,9 @@ class EncounterState:
 # Field by field rather than dataclasses.asdict, which deep-copies every value.
 _ENCOUNTER_FIELDS = tuple(f.name for f in dataclasses.fields(EncounterState))
 ENCOUNTER_COLUMNS = tuple(getattr(Encounter, name) for name in _ENCOUNTER_FIELDS)
-# Core statements built once: an ORM insert builds and caches a statement per call, which cost more than the row.
+# Core statements built once: an ORM insert builds and caches a statement per call, which cost more than the row;
+# a new encounter goes through db.insert_returning_key (the driver's cursor).
 _ENCOUNTERS, _VISITS = cast(Table, Encounter.__table__), cast(Table, Hl7Visit.__table__)
-_INSERT_ENCOUNTER = insert(_ENCOUNTERS).returning(_ENCOUNTERS.c.id)
 _INSERT_VISIT = insert(_VISITS).returning(_VISITS.c.id, sort_by_parameter_order=True)
 
 
@@ -142,7 +142,7 @@ class Batch:
 
     def insert_encounter(self, session: Session, encounter: EncounterState) -> None:
         values = {name: getattr(encounter, name) for name in _ENCOUNTER_FIELDS if name != "id"}
-        encounter.id = session.execute(_INSERT_ENCOUNTER, values).scalar_one()
+        encounter.id = insert_returning_key(session, _ENCOUNTERS, values)
         self.stored_encounters[encounter.id] = dataclasses.replace(encounter)
 
     def keep(self, encounter: EncounterState) -> None:
