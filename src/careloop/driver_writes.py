@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, Insert, Table, Update, bindparam, insert, update
 from sqlalchemy.orm import Session
 
-from careloop.driver_reads import DriverRead, as_sqlalchemy_errors, driver_arguments
+from careloop.driver_reads import DriverRead, as_sqlalchemy_errors, driver_arguments, driver_cursor
 
 
 class DriverWrite(DriverRead):
@@ -35,7 +35,7 @@ class DriverWrite(DriverRead):
             return
         connection, plan = self._prepared(session, rows[0])
         arguments = [driver_arguments(plan, row) for row in rows]
-        cursor = connection.connection.cursor()
+        cursor = driver_cursor(connection)
         try:
             with as_sqlalchemy_errors(connection, cursor, plan.sql, arguments):
                 self._before_execute(connection, cursor, plan.sql, arguments, many=True)
