@@ -17,7 +17,6 @@ more to the point, the early visit the sickest patients need.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
@@ -42,13 +41,11 @@ GROUPS_FOR_HIGH = 2
 READMISSION_WINDOW = timedelta(days=30)
 
 
-def choose(session: Session, patient_id: int, admitted_at: datetime | None, encounter_id: int | None, *,
-           active_icd10: Iterable[str] | None = None) -> tuple[Complexity, str]:
-    """`active_icd10`: the patient's active ICD-10-CM codes when the caller has read them already (the pathway
-    engine reads them for a whole batch of events); read here otherwise."""
+def choose(session: Session, patient_id: int, admitted_at: datetime | None, encounter_id: int | None
+           ) -> tuple[Complexity, str]:
     if admitted_at is not None and _readmitted(session, patient_id, admitted_at, encounter_id):
         return Complexity.high, "readmitted within 30 days of an earlier discharge"
-    groups = chronic_groups(session, patient_id) if active_icd10 is None else groups_of(active_icd10)
+    groups = chronic_groups(session, patient_id)
     if len(groups) >= GROUPS_FOR_HIGH:
         return Complexity.high, f"{len(groups)} high-risk chronic conditions ({', '.join(groups)})"
     if groups:
@@ -57,12 +54,7 @@ def choose(session: Session, patient_id: int, admitted_at: datetime | None, enco
 
 
 def chronic_groups(session: Session, patient_id: int) -> list[str]:
-    return groups_of(c for (c,) in _ACTIVE_ICD10.rows(session, {"patient_id": patient_id}))
-
-
-def groups_of(active_icd10: Iterable[str]) -> list[str]:
-    """The high-risk chronic condition groups these ICD-10-CM codes (normalised, no dot) fall in."""
-    codes = [c for c in active_icd10 if c]
+    codes = [c for (c,) in _ACTIVE_ICD10.rows(session, {"patient_id": patient_id}) if c]
     return [name for name, prefixes in HIGH_RISK_GROUPS.items() if any(c.startswith(prefixes) for c in codes)]
 
 

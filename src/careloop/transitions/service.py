@@ -3,7 +3,7 @@ read an episode, record contacts, tick the checklist, set the complexity and rec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
@@ -56,11 +56,8 @@ def episode_for_event(session: Session, event_key: str) -> TransitionEpisode | N
 
 
 def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient: Patient, *, pathway: str,
-                  version: int, into: PendingInserts | None = None,
-                  active_icd10: Iterable[str] | None = None) -> TransitionEpisode:
+                  version: int, into: PendingInserts | None = None) -> TransitionEpisode:
     """A discharge to a community setting starts the TCM clock (see tcm.py for the rules and their source).
-
-    `active_icd10`: the patient's active ICD-10-CM codes, for the complexity rule, when the caller has them.
 
     `into`: a batch writer's pending inserts (the pathway engine's), which take the audit row, the checklist and
     the first history row (nothing reads them back before the batch writes them, in the same transaction); the
@@ -72,8 +69,7 @@ def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient
         assert episode is not None  # read in this transaction a moment ago
         return episode
     discharged_at = event.discharged_at or event.occurred_at
-    level, why = complexity_rule.choose(session, patient.id, event.admitted_at, event.encounter_id,
-                                        active_icd10=active_icd10)
+    level, why = complexity_rule.choose(session, patient.id, event.admitted_at, event.encounter_id)
     clock = tcm.clock(local_date(discharged_at), level, holidays())
     episode = TransitionEpisode(
         public_id=uuid4(), patient_id=patient.id, patient=patient, encounter_id=event.encounter_id,
