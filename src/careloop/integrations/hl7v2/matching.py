@@ -13,17 +13,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
+from uuid import UUID
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from careloop.integrations.hl7v2.adt import Identifier
 from careloop.models.patient import Patient, PatientIdentifier
 
 
+class MatchedPatient(NamedTuple):
+    """What applying a message needs of its patient: the access check and its audit row read no more."""
+
+    id: int
+    public_id: UUID
+
+
 @dataclass(frozen=True)
 class Match:
-    patient: Patient | None
+    patient: MatchedPatient | None
     hold_reason: str | None  # why it waits for a coordinator when there is no single patient
 
 
@@ -49,16 +58,16 @@ def _owners(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, st
     return {(system, value): patient_id for system, value, patient_id in rows}
 
 
-def _patients(session: Session, ids: set[int]) -> dict[int, Patient]:
+def _patients(session: Session, ids: set[int]) -> dict[int, MatchedPatient]:
     if not ids:
         return {}
-    # Only what the access check and the audit row read: loading every column of 200 patients cost more than
-    # the rest of matching (a caller reading more gets it loaded on first use).
-    statement = select(Patient).options(load_only(Patient.id, Patient.public_id)).where(Patient.id.in_(sorted(ids)))
-    return {p.id: p for p in session.scalars(statement)}
+    # Rows, not ORM objects: loading 200 patients as objects cost more than the rest of matching.
+    rows = session.execute(select(Patient.id, Patient.public_id).where(Patient.id.in_(sorted(ids))))
+    return {row.id: MatchedPatient(row.id, row.public_id) for row in rows}
 
 
-def _match(identifiers: Sequence[Identifier], patient_ids: list[int], patients: dict[int, Patient]) -> Match:
+def _match(identifiers: Sequence[Identifier], patient_ids: list[int], patients: dict[int, MatchedPatient]
+           ) -> Match:
     named = ", ".join(f"{i.value} ({i.system})" for i in identifiers)
     if not patient_ids:
         return Match(None, f"unmatched: no patient has the identifier {named}")
