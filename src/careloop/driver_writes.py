@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Connection, Insert, Table, Update, bindparam, insert, update
+from sqlalchemy import Column, Connection, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from careloop.driver_reads import DriverRead, as_sqlalchemy_errors, driver_arguments, driver_cursor
@@ -22,9 +22,6 @@ from careloop.driver_reads import DriverRead, as_sqlalchemy_errors, driver_argum
 
 class DriverWrite(DriverRead):
     """An INSERT (with or without RETURNING) or an UPDATE, run on the driver's cursor."""
-
-    def __init__(self, statement: Insert | Update) -> None:
-        super().__init__(statement)
 
     def row(self, session: Session, values: Mapping[str, Any]) -> tuple[Any, ...]:
         return self.rows(session, values)[0]
