@@ -40,6 +40,8 @@ class Encounter(IntPK, PublicId, Base):
     __table_args__ = (
         Index("ix_encounters_patient_id_period_start", "patient_id", "period_start"),
         Index("ix_encounters_class_code_period_end", "class_code", "period_end"),
+        # One patient's stays of a class in a time window (readmissions, TCM complexity): migration 0012.
+        Index("ix_encounters_patient_id_class_code_period_end", "patient_id", "class_code", "period_end"),
     )
 
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))

@@ -71,9 +71,10 @@ _ACTIVE_ICD10 = DriverRead(select(Condition.icd10).where(
 
 
 def _earlier_stay_statement(*, excluding: bool) -> DriverRead:
+    # As transitions.repository.index_stay: the range implies period_end is set (migration 0012's index).
     query = select(Encounter.id).where(
         Encounter.patient_id == bindparam("patient_id"), Encounter.class_code == EncounterClass.inpatient,
-        Encounter.period_end.is_not(None), Encounter.period_end <= bindparam("admitted_at"),
+        Encounter.period_end <= bindparam("admitted_at"),
         Encounter.period_end >= bindparam("since")).limit(1)
     return DriverRead(query.where(Encounter.id != bindparam("exclude")) if excluding else query)
 

@@ -128,9 +128,11 @@ def index_stay(session: Session, patient_id: int, admitted_at: datetime, since: 
 
 
 def _index_stay_statement(*, excluding: bool) -> DriverRead:
+    # No "period_end IS NOT NULL": the range implies it, and beside the disposition term it tipped SQLite's
+    # planner (no statistics) to the population-wide (class_code, period_end) index (migration 0012).
     query = select(Encounter.id, Encounter.period_end).where(
         Encounter.patient_id == bindparam("patient_id"), Encounter.class_code == EncounterClass.inpatient,
-        Encounter.period_end.is_not(None), Encounter.period_end <= bindparam("admitted_at"),
+        Encounter.period_end <= bindparam("admitted_at"),
         Encounter.period_end >= bindparam("since"), Encounter.discharge_disposition.is_distinct_from("exp"),
     ).order_by(Encounter.period_end.desc()).limit(1)
     return DriverRead(query.where(Encounter.id != bindparam("exclude")) if excluding else query)
