@@ -28,6 +28,7 @@ import orjson
 
 from bench._common import RESULTS, fresh_database, peak_rss_mb, print_table
 from bench.fhir_population import write_population
+from bench.import_floor import Floor, measure_floors, row_counts, sqlite_path
 from careloop.integrations.fhir import import_paths
 from careloop.integrations.fhir.reader import plan
 
@@ -62,8 +63,9 @@ def measure(name: str, backend: str, paths: list[Path], rows: list[list[str]], r
     # The better of two passes (the second reads from a warm page cache, as the import then does too).
     parsed, parse_seconds = min((parse(paths) for _ in range(2)), key=lambda found: found[1])
     parse_rate = parsed / parse_seconds
-    with fresh_database(backend):
+    with fresh_database(backend) as url:
         for run in ("first", "again"):
+            before = row_counts(sqlite_path(url)) if backend == "sqlite" and run == "first" else None
             load, cpu_before = os.getloadavg()[0], cpu_seconds()
             summary = import_paths(paths, source="bench")
             cpu = cpu_seconds() - cpu_before
@@ -79,6 +81,23 @@ def measure(name: str, backend: str, paths: list[Path], rows: list[list[str]], r
                 "rejected": summary.rejected_total, "unresolved": sum(summary.unresolved.values())}
             print(f"  {name} ({run}): {imported:,} resources, {rate:,.0f}/s imported, {parse_rate:,.0f}/s parsed, "
                   f"{cpu:.1f} s CPU, load {load:.1f}", flush=True)
+            if before is not None:
+                floors(name, imported, parse_rate, measure_floors(sqlite_path(url), before), rows, results)
+
+
+def floors(name: str, imported: int, parse_rate: float, found: tuple[Floor, Floor], rows: list[list[str]],
+           results: dict[str, object]) -> None:
+    """SQLite alone writing the rows the first import wrote (bench/import_floor.py): no import can be faster."""
+    for label, floor in zip(("store floor: SQLite alone, every row written", "store floor: the resources and "
+                             "their JSON only"), found, strict=True):
+        rate = imported / floor.seconds
+        rows.append([f"  {label}", f"{imported:,}", f"{floor.seconds:.1f}", f"{rate:,.0f}", f"{parse_rate:,.0f}",
+                     f"{rate / parse_rate:.2f}", f"{floor.cpu_seconds:.1f}", ""])
+        results[f"{name} ({label})"] = {"resources": imported, "rows": floor.rows, "tables": list(floor.tables),
+                                        "seconds": floor.seconds, "cpu_s": floor.cpu_seconds, "resources_per_s": rate,
+                                        "orjson_parse_per_s": parse_rate, "ratio": rate / parse_rate}
+        print(f"  {label}: {floor.rows:,} rows in {len(floor.tables)} tables, {floor.seconds:.1f} s = {rate:,.0f} "
+              f"resources/s ({rate / parse_rate:.2f} of orjson's rate)", flush=True)
 
 
 def main() -> None:
