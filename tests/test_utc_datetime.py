@@ -41,3 +41,14 @@ def test_a_naive_time_is_refused() -> None:
     assert process is not None
     with pytest.raises(ValueError, match="naive datetime"):
         process(datetime(2026, 11, 20, 15, 0))  # noqa: DTZ001 - the naive time under test
+
+
+def test_the_same_instant_in_another_zone_gives_the_same_text_and_a_naive_time_is_refused_every_time() -> None:
+    """The processor keeps texts for values bound again: equal instants share one; a refusal is never kept."""
+    process = UTCDateTime().bind_processor(sqlite.dialect())
+    assert process is not None
+    utc = datetime(2026, 12, 6, 7, 30, tzinfo=UTC)
+    assert process(utc) == process(utc.astimezone(timezone(timedelta(hours=-8)))) == "2026-12-06 07:30:00.000000"
+    for _ in range(2):
+        with pytest.raises(ValueError, match="naive datetime"):
+            process(datetime(2026, 12, 6, 7, 30))  # noqa: DTZ001 - the naive time under test

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Enum, Integer, MetaData, TypeDecorator, Uuid
@@ -53,13 +54,18 @@ class UTCDateTime(TypeDecorator[datetime]):
             return super().bind_processor(dialect)
 
         def to_sqlite_text(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTC column; use careloop.clock.utcnow()")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            return None if value is None else _sqlite_utc_text(value)
 
         return to_sqlite_text
+
+
+@lru_cache(maxsize=4096)
+def _sqlite_utc_text(value: datetime) -> str:
+    """Kept for the values a batch binds again and again (its one `now`, an event's times): equal aware datetimes
+    are the same instant, so they share one text; a naive one raises, and a raise is not kept."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column; use careloop.clock.utcnow()")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def str_enum(enum_class: type[StrEnum], length: int) -> Enum:
