@@ -82,7 +82,7 @@ def measure(name: str, backend: str, paths: list[Path], rows: list[list[str]], r
             print(f"  {name} ({run}): {imported:,} resources, {rate:,.0f}/s imported, {parse_rate:,.0f}/s parsed, "
                   f"{cpu:.1f} s CPU, load {load:.1f}", flush=True)
             if before is not None:
-                floors(name, imported, parse_rate, measure_floors(sqlite_path(url), before), rows, results)
+                floors(name, imported, parse_rate, measure_floors(sqlite_path(url), before, imported), rows, results)
 
 
 def floors(name: str, imported: int, parse_rate: float, found: tuple[Floor, Floor], rows: list[list[str]],

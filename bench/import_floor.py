@@ -4,9 +4,10 @@ between them (no reading, parsing, checking, mapping or indexing; the finished r
 No import into this schema can be faster than its floor, whatever its code does: the floor is SQLite writing the
 rows and index entries the import must leave behind (the resources, their JSON, the search index, careloop's own
 rows), on the same connection settings the import uses (WAL, synchronous=NORMAL, foreign keys on, a 1 GiB page
-cache), in one transaction. Two floors are measured: every row the import wrote, and only the resources with their
-JSON (what any import that keeps the original resource and knows it again next time must write, with nothing mapped
-and nothing indexed for search).
+cache), committing as often as the import does (every COMMIT_EVERY resources' worth of rows: one commit at the end
+costs more, as the whole run's pages then go through the WAL at once). Two floors are measured: every row the
+import wrote, and only the resources with their JSON (what any import that keeps the original resource and knows it
+again next time must write, with nothing mapped and nothing indexed for search).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from careloop.integrations.fhir.importer import COMMIT_EVERY
 from careloop.models import Base
 
 JSON_ONLY = ("fhir_resources", "fhir_resource_versions")
@@ -38,15 +40,16 @@ def row_counts(path: Path) -> dict[str, int]:
                 for name in _tables(connection)}
 
 
-def measure_floors(source: Path, before: dict[str, int]) -> tuple[Floor, Floor]:
+def measure_floors(source: Path, before: dict[str, int], resources: int) -> tuple[Floor, Floor]:
     """(every table the import added rows to, only the resources and their JSON), each written into a new
-    database with `source`'s schema. `before`: `row_counts` taken before the import."""
+    database with `source`'s schema. `before`: `row_counts` taken before the import of `resources` resources."""
     after = row_counts(source)
     written = tuple(name for name in _in_parent_order(after) if after[name] > before.get(name, 0))
-    return _floor(source, written), _floor(source, tuple(name for name in written if name in JSON_ONLY))
+    return (_floor(source, written, resources),
+            _floor(source, tuple(name for name in written if name in JSON_ONLY), resources))
 
 
-def _floor(source: Path, timed: tuple[str, ...]) -> Floor:
+def _floor(source: Path, timed: tuple[str, ...], resources: int) -> Floor:
     with tempfile.TemporaryDirectory(prefix="careloop-floor-") as folder:
         target = sqlite3.connect(Path(folder) / "floor.db", isolation_level=None)
         try:
@@ -58,15 +61,31 @@ def _floor(source: Path, timed: tuple[str, ...]) -> Floor:
             _copy(reader, target, [n for n in _in_parent_order(row_counts(source)) if n not in timed])
             loaded = {name: reader.execute(f'SELECT * FROM "{name}"').fetchall() for name in timed}  # noqa: S608
             reader.close()
+            rows = sum(len(table_rows) for table_rows in loaded.values())
+            commit_every = max(1, rows * COMMIT_EVERY // max(resources, 1))
             started, cpu_started = time.perf_counter(), _cpu()
-            target.execute("BEGIN IMMEDIATE")
-            for name in timed:
-                _insert(target, name, loaded[name])
-            target.execute("COMMIT")
+            _write(target, timed, loaded, commit_every)
             seconds, cpu = time.perf_counter() - started, _cpu() - cpu_started
         finally:
             target.close()
-    return Floor(timed, sum(len(rows) for rows in loaded.values()), seconds, cpu)
+    return Floor(timed, rows, seconds, cpu)
+
+
+def _write(target: sqlite3.Connection, timed: tuple[str, ...], loaded: dict[str, list[Any]], commit_every: int,
+           chunk: int = 10_000) -> None:
+    target.execute("BEGIN IMMEDIATE")
+    since_commit = 0
+    for name in timed:
+        rows = loaded[name]
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            _insert(target, name, part)
+            since_commit += len(part)
+            if since_commit >= commit_every:
+                target.execute("COMMIT")
+                target.execute("BEGIN IMMEDIATE")
+                since_commit = 0
+    target.execute("COMMIT")
 
 
 def _copy_schema(reader: sqlite3.Connection, target: sqlite3.Connection) -> None:

@@ -38,6 +38,16 @@ def test_a_timestamp_without_offset_is_the_senders_local_time() -> None:
     assert parse_timestamp("202603060915", ZoneInfo("America/New_York")) == datetime(2026, 3, 6, 14, 15, tzinfo=UTC)
 
 
+def test_a_timestamp_read_again_keeps_its_zone_and_a_bad_one_is_refused_every_time() -> None:
+    """parse_timestamp keeps what it read per text and zone: the same text in another zone is another instant."""
+    assert parse_timestamp("202603060915", UTC) == datetime(2026, 3, 6, 9, 15, tzinfo=UTC)
+    assert parse_timestamp("202603060915", ZoneInfo("America/New_York")) == datetime(2026, 3, 6, 14, 15, tzinfo=UTC)
+    assert parse_timestamp("202603060915", UTC) == datetime(2026, 3, 6, 9, 15, tzinfo=UTC)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="not an HL7 date/time"):
+            parse_timestamp("2026-03-06", UTC)
+
+
 def test_escapes_are_undone() -> None:
     message = Message("MSH|^~\\&|A|B|C|D|20260101||ADT^A08|1|P|2.5\rNTE|1||Ward A\\T\\E \\F\\ bay\\S\\2 \\X41\\\\E\\")
     assert message.field("NTE", 3) == "Ward A&E | bay^2 A\\"

@@ -125,6 +125,14 @@ class _VisitPart(TypedDict):
 def parse_timestamp(text: str, local: tzinfo) -> datetime | None:
     """HL7 DTM (YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ]) as aware UTC; a time without an offset is the
     sender's local time (CARELOOP_TIMEZONE). '' is None; anything else unreadable raises ValueError."""
+    return _parse_timestamp(text, local)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_timestamp(text: str, local: tzinfo) -> datetime | None:
+    """Kept per (text, zone): every message of a stay repeats its admit time and the patient's birth date, and
+    the listener and the worker each read five times a message (a datetime is immutable, so sharing is safe;
+    an unreadable text raises, and a raise is not kept)."""
     text = text.strip()
     if not text:
         return None
