@@ -1,4 +1,4 @@
-"""Encounters by patient, class and end: the index the readmission and TCM-complexity reads need.
+"""Encounters by patient, class and end, and episodes by encounter: the indexes the readmission and TCM reads need.
 
 "The latest inpatient stay of this patient discharged in the last 30 days" (transitions.repository.index_stay,
 transitions.complexity) filters on patient_id, class_code and a period_end range. With only
@@ -6,6 +6,10 @@ transitions.complexity) filters on patient_id, class_code and a period_end range
 ANALYZE has run) took the second: every inpatient discharge of the whole population in the window was read to
 find one patient's, for each admission the feed applies (50-60 us a read with 500 patients; it grows with the
 population). This index answers the read with one seek.
+
+Transition episodes by encounter and status: "the active episode of this stay" (transitions.repository
+.active_id_for_encounter, at each readmission) read the whole table, as did the ON DELETE SET NULL of an encounter's
+removal; found while checking the plan of every statement the worker runs.
 
 Revision ID: 0012_encounters_stays_by_patient
 Revises: 0011_observations_by_code
@@ -25,7 +29,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_index("ix_encounters_patient_id_class_code_period_end", "encounters",
                     ["patient_id", "class_code", "period_end"], unique=False)
+    op.create_index("ix_transition_episodes_encounter_id_status", "transition_episodes", ["encounter_id", "status"],
+                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_transition_episodes_encounter_id_status", table_name="transition_episodes")
     op.drop_index("ix_encounters_patient_id_class_code_period_end", table_name="encounters")

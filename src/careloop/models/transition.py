@@ -25,7 +25,11 @@ class EpisodeStatus(StrEnum):
 
 class TransitionEpisode(IntPK, PublicId, Base):
     __tablename__ = "transition_episodes"
-    __table_args__ = (Index("ix_transition_episodes_patient_id_status", "patient_id", "status"),)
+    __table_args__ = (
+        Index("ix_transition_episodes_patient_id_status", "patient_id", "status"),
+        # A stay's active episode, at every readmission the feed applies; an encounter's removal (migration 0012).
+        Index("ix_transition_episodes_encounter_id_status", "encounter_id", "status"),
+    )
 
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     encounter_id: Mapped[int | None] = mapped_column(ForeignKey("encounters.id", ondelete="SET NULL"))

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from uuid import UUID
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from careloop.integrations.hl7v2.adt import Identifier
+from careloop.key_match import key_matches
 from careloop.models.patient import Patient, PatientIdentifier
 
 
@@ -53,9 +54,10 @@ def _owners(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, st
     """Which patient carries each (authority, value); (system, value) is unique, so at most one each."""
     if not pairs:
         return {}
-    rows = session.execute(select(PatientIdentifier.system, PatientIdentifier.value, PatientIdentifier.patient_id)
-                           .where(tuple_(PatientIdentifier.system, PatientIdentifier.value).in_(sorted(pairs))))
-    return {(system, value): patient_id for system, value, patient_id in rows}
+    query = select(PatientIdentifier.system, PatientIdentifier.value, PatientIdentifier.patient_id)
+    return {(system, value): patient_id
+            for clause in key_matches(session, (PatientIdentifier.system, PatientIdentifier.value), sorted(pairs))
+            for system, value, patient_id in session.execute(query.where(clause))}
 
 
 def _patients(session: Session, ids: set[int]) -> dict[int, MatchedPatient]:
