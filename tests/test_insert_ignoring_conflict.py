@@ -82,6 +82,16 @@ def test_insert_once_fills_the_public_id_and_skips_a_taken_dedupe_key(personas: 
         assert s.scalar(select(Notification.created_at).where(Notification.dedupe_key == "demo:1")) == now
 
 
+def test_several_rows_can_report_another_column_of_the_rows_added() -> None:
+    """returning="id": the new rows' ids (the HL7 store's group commit queues its apply job from the first)."""
+    with db.unit_of_work() as s:
+        assert insert_ignoring_conflict(s, Job, _job_values("taken"), conflict_columns=["key"])
+        rows = [_job_values(key) for key in ("fresh1", "taken", "fresh2")]
+        ids = insert_all_ignoring_conflict(s, Job, rows, conflict_columns=["key"], returning="id")
+        assert ids == set(s.scalars(select(Job.id).where(Job.key.in_(["fresh1", "fresh2"]))))
+        assert len(ids) == 2
+
+
 def test_several_rows_in_one_statement_report_which_keys_were_free() -> None:
     with db.unit_of_work() as s:
         assert insert_ignoring_conflict(s, Job, _job_values("taken"), conflict_columns=["key"])

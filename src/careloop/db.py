@@ -478,18 +478,20 @@ def insert_ignoring_conflict(session: Session, model: type[Any], values: dict[st
 
 
 def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[dict[str, Any]], *,
-                                 conflict_columns: list[str]) -> set[Any]:
-    """Several rows (naming the same columns) in one INSERT ... ON CONFLICT DO NOTHING; returns the first conflict
-    column's values of the rows that were added (those whose key was free)."""
+                                 conflict_columns: list[str], returning: str | None = None) -> set[Any]:
+    """Several rows (naming the same columns) in one INSERT ... ON CONFLICT DO NOTHING; returns the `returning`
+    column's values (by default the first conflict column's) of the rows that were added (those whose key was
+    free). Each statement shape is compiled once (`_chunk_sizes`), however many rows a batch brings."""
     if not rows:
         return set()
     table = model.__table__
     filled = [{**python_defaults(table, row), **row} for row in rows]
     columns = tuple(filled[0])
+    returned = (returning or conflict_columns[0],)
     added: set[Any] = set()
     start = 0
     for size in _chunk_sizes(len(filled)):
-        statement = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), (conflict_columns[0],), size)
+        statement = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), returned, size)
         chunk = filled[start:start + size]
         parameters = {f"_{n}_{name}": row[name] for n, row in enumerate(chunk) for name in columns}
         added.update(execute_core(session, statement, parameters).scalars())
