@@ -34,6 +34,7 @@ from careloop.bulk_rows import python_defaults
 from careloop.config import get_settings
 from careloop.driver_writes import driver_insert, driver_update_by_id
 from careloop.group_commit import Append, GroupCommitter, Ticket
+from careloop.reserved_keys import ReservedKeys
 
 
 def is_sqlite(url: str) -> bool:
@@ -588,10 +589,16 @@ def insert_new(session: Session, obj: Any) -> Any:
     object out of the session: for a batch writer that needs only the id. The attributes set on the object are
     written and the table's Python-side defaults fill the others, as a flush would; relationships are not
     followed (set their foreign-key columns)."""
+    table, values = mapped_values(obj)
+    return insert_returning_key(session, table, values)
+
+
+def mapped_values(obj: Any) -> tuple[Table, dict[str, Any]]:
+    """A mapped object's table and the column values set on it (by column name)."""
     mapper = inspect(type(obj))
     state = inspect(obj).dict
-    values = {attr.columns[0].key: state[attr.key] for attr in mapper.column_attrs if attr.key in state}
-    return insert_returning_key(session, mapper.local_table, values)
+    return mapper.local_table, {attr.columns[0].key: state[attr.key] for attr in mapper.column_attrs
+                                if attr.key in state}
 
 
 def insert_returning_key(session: Session, table: Table, values: dict[str, Any]) -> Any:
@@ -634,9 +641,19 @@ class PendingInserts:
 
     def __init__(self) -> None:
         self._rows: list[tuple[type[Any], dict[str, Any]]] = []
+        self._keys = ReservedKeys()
 
     def add(self, model: type[Any], row: dict[str, Any]) -> None:
         self._rows.append((model, row))
+
+    def add_new(self, session: Session, obj: Any) -> int:
+        """A new (transient) mapped object's row, under a primary key reserved now (reserved_keys.py) and returned,
+        so rows added after it can refer to it; written with the others. The object stays out of the session.
+        Only for tables whose rows this transaction adds no other way."""
+        table, values = mapped_values(obj)
+        values["id"] = key = self._keys.take(session, table)
+        self._rows.append((type(obj), values))
+        return key
 
     def mark(self) -> int:
         return len(self._rows)

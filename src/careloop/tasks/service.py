@@ -13,7 +13,7 @@ from careloop import access, audit
 from careloop.access import Actor, Permission
 from careloop.careteams import repository as careteam_repo
 from careloop.clock import utcnow
-from careloop.db import PendingInserts, insert_new
+from careloop.db import PendingInserts
 from careloop.errors import Conflict, InvalidInput
 from careloop.models import PRIORITY_RANK, Patient, Task, TaskEvent, TaskStatus
 from careloop.patients import repository as patients_repo
@@ -41,13 +41,13 @@ def create_task(session: Session, actor: Actor, patient_id: UUID, data: TaskCrea
 
 def add_task(session: Session, actor: Actor, patient: Patient, data: TaskCreate, *, into: PendingInserts) -> int:
     """create_task for a batch writer that has the patient in hand and needs only the new task's id (the pathway
-    engine): the same access check, audit, owner rules, history and announcement, but the row is written with
-    one Core INSERT (an ORM flush of the one object cost three times as much), and the audit and history rows
-    join the batch's pending inserts (nothing reads them back before it writes them, in the same transaction).
-    The task is not in the session afterwards; load it by id if it is needed."""
+    engine): the same access check, audit, owner rules, history and announcement, but the task, its audit and
+    history rows join the batch's pending inserts under a key reserved now (one executemany per table when the
+    batch ends; nothing reads them back before, in the same transaction). The task is not in the session
+    afterwards; load it by id, after the batch, if it is needed."""
     now = utcnow()
     task = _new_task(session, actor, patient, data, now, audit_into=into)
-    task.id = insert_new(session, task)
+    task.id = into.add_new(session, task)
     _log(session, task, actor, "created", None, task.status, None, now, into=into)
     _announce_assignment(session, task, actor)
     return task.id

@@ -53,9 +53,14 @@ class Message:
         if start < 0:
             raise ParseError("the message has no MSH segment")
         lines = [line for line in _SEGMENT_END.split(text[start:]) if line.strip()]
-        self.separators = _separators(lines[0])
+        self.separators = separators = _separators(lines[0])
         self.text = text
         self._segments: dict[str, list[list[str]]] = {}
+        # Reading a message asks for the same fields and components several times (PID-3's components, PV1-3's);
+        # each split is done once and kept for the life of the message (a few dozen short strings).
+        self._repetitions: dict[tuple[str, int], list[str]] = {}
+        self._components: dict[str, list[str]] = {}
+        self._component_separator = separators.component
         for line in lines:
             name = line[:3]
             if not _SEGMENT_NAME.fullmatch(name):
@@ -81,23 +86,35 @@ class Message:
         return fields[number] if number < len(fields) else ""
 
     def repetitions(self, segment: str, number: int) -> list[str]:
+        """The field's repetitions as sent (a new list each call: the caller may change it)."""
+        key = (segment, number)
+        found = self._repetitions.get(key)
+        if found is None:
+            found = self._repetitions[key] = self._split_repetitions(segment, number)
+        return list(found)
+
+    def _split_repetitions(self, segment: str, number: int) -> list[str]:
         raw = self.raw_field(segment, number)
         if segment == "MSH" and number == 2:
-            return [raw]
-        return [r for r in raw.split(self.separators.repetition)] if raw else []
+            return [raw]  # the encoding characters hold the repetition separator itself
+        return raw.split(self.separators.repetition) if raw else []
 
     def field(self, segment: str, number: int) -> str:
         """The first repetition's first component, unescaped: the usual 'value' of a field."""
         return self.component(segment, number, 1)
 
     def component(self, segment: str, number: int, component: int, repetition: int = 0) -> str:
-        reps = self.repetitions(segment, number)
+        reps = self._repetitions.get((segment, number))
+        if reps is None:
+            reps = self.repetitions(segment, number)
         if repetition >= len(reps):
             return ""
         return self.component_of(reps[repetition], component)
 
     def component_of(self, value: str, component: int, subcomponent: int | None = None) -> str:
-        parts = value.split(self.separators.component)
+        parts = self._components.get(value)
+        if parts is None:
+            parts = self._components[value] = value.split(self._component_separator)
         part = parts[component - 1] if component <= len(parts) else ""
         if subcomponent is not None:
             subs = part.split(self.separators.subcomponent)

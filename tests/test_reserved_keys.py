@@ -1,0 +1,51 @@
+"""Keys reserved before their rows are written (reserved_keys.py, PendingInserts.add_new): distinct, after every
+existing row's, and the rows land under them with whatever refers to them, on both backends."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from careloop import db
+from careloop.clock import utcnow
+from careloop.db import PendingInserts
+from careloop.models import Patient, Task, TaskEvent, TaskPriority, TaskStatus
+from careloop.reserved_keys import BLOCK, ReservedKeys
+from tests.factories import make_patient, make_task
+
+
+def _task(patient_id: int, title: str) -> Task:
+    now = utcnow()
+    return Task(patient_id=patient_id, type="outreach", title=title, priority=TaskPriority.routine,
+                priority_rank=2, status=TaskStatus.requested, owner_role="care_coordinator", authored_on=now,
+                last_modified=now)
+
+
+def test_reserved_keys_follow_the_existing_rows_and_never_repeat() -> None:
+    with db.unit_of_work() as session:
+        patient = make_patient(session)
+        existing = make_task(session, patient).id
+    with db.unit_of_work() as session:
+        keys = ReservedKeys()
+        taken = [keys.take(session, Task.__table__) for _ in range(BLOCK + 5)]  # past one PostgreSQL block
+    assert len(set(taken)) == len(taken) and min(taken) > existing
+    assert taken == sorted(taken)
+
+
+def test_pending_rows_are_written_under_their_reserved_keys_with_rows_that_refer_to_them() -> None:
+    with db.unit_of_work() as session:
+        patient_id = make_patient(session).id
+    with db.unit_of_work() as session:
+        pending = PendingInserts()
+        ids = []
+        for title in ("Call", "Visit"):
+            task_id = pending.add_new(session, _task(patient_id, title))
+            pending.add(TaskEvent, {"task_id": task_id, "at": utcnow(), "action": "created",
+                                    "to_status": TaskStatus.requested.value})
+            ids.append(task_id)
+        pending.write(session)
+    with db.unit_of_work() as session:
+        rows = session.execute(select(Task.id, Task.title).where(Task.id.in_(ids)).order_by(Task.id)).all()
+        assert [tuple(r) for r in rows] == [(ids[0], "Call"), (ids[1], "Visit")]
+        assert sorted(session.scalars(select(TaskEvent.task_id))) == sorted(ids)
+        # The database numbers the next task after them, as if it had numbered them itself.
+        assert make_task(session, session.get_one(Patient, patient_id)).id > max(ids)
