@@ -1,12 +1,14 @@
-"""WHERE clauses that find rows by a composite key ((system, value), (facility, visit number)) for a whole batch of
-keys, each key answered by a seek in the key's unique index.
+"""Rows found by a composite key ((system, value), (facility, visit number)) for a whole batch of keys, each key
+answered by a seek in the key's unique index, with statements compiled once.
 
-`tuple_(a, b).in_(keys)` is one statement on both backends, and PostgreSQL plans it as a nested loop over the
-VALUES list with an index scan per key. SQLite plans `(a, b) IN (VALUES ...)` as a scan of the whole table testing
+`tuple_(a, b).in_(keys)` reads well, but SQLite plans `(a, b) IN (VALUES ...)` as a scan of the whole table testing
 each row against the list, statistics or not: the HL7 feed's patient match read every patient identifier for each
-batch of messages (at a million patients, millions of rows per batch). SQLite gets an OR of equalities instead,
-which it answers with one index seek per key (its MULTI-INDEX OR), in statements of at most KEYS_PER_STATEMENT keys
-(an OR chain is as deep as it is long, and SQLite refuses expressions deeper than 1,000).
+batch of messages (at a million identifiers, 300 to 400 ms a batch). An OR of equalities is answered on SQLite by
+one index seek per key (its MULTI-INDEX OR) and on PostgreSQL by a bitmap OR of index scans. Built as SQLAlchemy
+expressions per batch, though, a 200-key OR cost more to build, key and compile than the scan did at a few hundred
+patients; so the keys go in statements of a few fixed sizes (64, then powers of two), each compiled once per size
+and run on the driver's cursor (driver_reads.py). An OR chain is as deep as it is long: SQLite refuses depth over
+1,000, far above 64.
 """
 
 from __future__ import annotations
@@ -14,19 +16,49 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, tuple_
+from sqlalchemy import Select, and_, bindparam, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-KEYS_PER_STATEMENT = 200
+from careloop.driver_reads import DriverRead
+
+MOST_KEYS = 64
 
 
-def key_matches(session: Session, columns: Sequence[InstrumentedAttribute[Any]], keys: Sequence[Sequence[Any]]
-                ) -> list[ColumnElement[bool]]:
-    """One WHERE clause per statement to run: together they pick the rows whose `columns` equal one of `keys`.
-    No keys, no clauses (nothing to look up)."""
-    if not keys:
-        return []
-    if session.get_bind().dialect.name != "sqlite":
-        return [tuple_(*columns).in_([tuple(key) for key in keys])]
-    return [or_(*(and_(*(column == value for column, value in zip(columns, key, strict=True))) for key in part))
-            for part in (keys[start:start + KEYS_PER_STATEMENT] for start in range(0, len(keys), KEYS_PER_STATEMENT))]
+class KeyLookup:
+    """`query` (a SELECT of plain columns, with any fixed conditions of its own) restricted to the rows whose
+    `key_columns` equal one of the keys given to `rows`."""
+
+    def __init__(self, query: Select[Any], key_columns: Sequence[InstrumentedAttribute[Any]]) -> None:
+        self.query = query
+        self.key_columns = tuple(key_columns)
+        self._reads: dict[int, DriverRead] = {}
+
+    def rows(self, session: Session, keys: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        found: list[tuple[Any, ...]] = []
+        start = 0
+        for size in statement_sizes(len(keys)):
+            part = keys[start:start + size]
+            start += size
+            parameters = {f"k{n}_{c}": value for n, key in enumerate(part) for c, value in enumerate(key)}
+            found.extend(self._read(size).rows(session, parameters))
+        return found
+
+    def _read(self, size: int) -> DriverRead:
+        read = self._reads.get(size)
+        if read is None:
+            read = self._reads[size] = DriverRead(self.query.where(or_(*(
+                and_(*(column == bindparam(f"k{n}_{c}") for c, column in enumerate(self.key_columns)))
+                for n in range(size)))))
+        return read
+
+
+def statement_sizes(count: int) -> list[int]:
+    """Keys per statement for `count` keys: as many of MOST_KEYS as fit, then the rest as powers of two, so any
+    batch uses at most seven statement shapes."""
+    sizes = [MOST_KEYS] * (count // MOST_KEYS)
+    rest = count % MOST_KEYS
+    while rest:
+        size = 1 << (rest.bit_length() - 1)
+        sizes.append(size)
+        rest -= size
+    return sizes

@@ -25,7 +25,7 @@ from careloop.access import Actor
 from careloop.db import PendingInserts, insert_returning_key, update_by_id
 from careloop.integrations.hl7v2.adt import AdtMessage, Refusal, read_adt
 from careloop.integrations.hl7v2.matching import Match, match_patients
-from careloop.key_match import key_matches
+from careloop.key_match import KeyLookup
 from careloop.models.encounter import Encounter, EncounterClass, EncounterStatus
 from careloop.models.hl7v2 import Hl7Message, Hl7MessageStatus, Hl7Visit
 
@@ -207,11 +207,13 @@ def _held_since(session: Session, messages: list[Pending]) -> dict[tuple[str, st
     keys = sorted({k for p in messages if (k := p.held_key) is not None})
     if not keys:
         return {}
-    query = select(Hl7Message.identifier_system, Hl7Message.identifier_value, func.min(Hl7Message.id)).where(
-        Hl7Message.status == Hl7MessageStatus.held).group_by(Hl7Message.identifier_system, Hl7Message.identifier_value)
-    return {(system, value): first
-            for clause in key_matches(session, (Hl7Message.identifier_system, Hl7Message.identifier_value), keys)
-            for system, value, first in session.execute(query.where(clause))}
+    return {(system, value): first for system, value, first in _HELD.rows(session, keys)}
+
+
+_HELD = KeyLookup(select(Hl7Message.identifier_system, Hl7Message.identifier_value, func.min(Hl7Message.id))
+                  .where(Hl7Message.status == Hl7MessageStatus.held)
+                  .group_by(Hl7Message.identifier_system, Hl7Message.identifier_value),
+                  (Hl7Message.identifier_system, Hl7Message.identifier_value))
 
 
 def _visits(session: Session, messages: list[AdtMessage]) -> dict[VisitKey, VisitState]:
@@ -219,11 +221,11 @@ def _visits(session: Session, messages: list[AdtMessage]) -> dict[VisitKey, Visi
     keys = sorted({(m.sending_facility, m.visit_number) for m in messages if m.visit_number})
     if not keys:
         return {}
-    query = select(Hl7Visit.id, Hl7Visit.facility, Hl7Visit.visit_number, Hl7Visit.encounter_id,
-                   Hl7Visit.admission_type)
-    return {(r.facility, r.visit_number): VisitState(*r)
-            for clause in key_matches(session, (Hl7Visit.facility, Hl7Visit.visit_number), keys)
-            for r in session.execute(query.where(clause))}
+    return {(row[1], row[2]): VisitState(*row) for row in _VISITS_BY_KEY.rows(session, keys)}
+
+
+_VISITS_BY_KEY = KeyLookup(select(Hl7Visit.id, Hl7Visit.facility, Hl7Visit.visit_number, Hl7Visit.encounter_id,
+                                  Hl7Visit.admission_type), (Hl7Visit.facility, Hl7Visit.visit_number))
 
 
 def _encounters(session: Session, ids: list[int]) -> dict[int, EncounterState]:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from careloop.integrations.hl7v2.adt import Identifier
-from careloop.key_match import key_matches
+from careloop.key_match import KeyLookup
 from careloop.models.patient import Patient, PatientIdentifier
 
 
@@ -54,10 +54,11 @@ def _owners(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, st
     """Which patient carries each (authority, value); (system, value) is unique, so at most one each."""
     if not pairs:
         return {}
-    query = select(PatientIdentifier.system, PatientIdentifier.value, PatientIdentifier.patient_id)
-    return {(system, value): patient_id
-            for clause in key_matches(session, (PatientIdentifier.system, PatientIdentifier.value), sorted(pairs))
-            for system, value, patient_id in session.execute(query.where(clause))}
+    return {(system, value): patient_id for system, value, patient_id in _OWNERS.rows(session, sorted(pairs))}
+
+
+_OWNERS = KeyLookup(select(PatientIdentifier.system, PatientIdentifier.value, PatientIdentifier.patient_id),
+                    (PatientIdentifier.system, PatientIdentifier.value))
 
 
 def _patients(session: Session, ids: set[int]) -> dict[int, MatchedPatient]:
