@@ -129,10 +129,10 @@ def test_execute_core_flushes_pending_objects_first_as_session_execute_would(per
 
 
 def test_many_rows_go_in_a_few_statement_shapes_and_report_every_free_key() -> None:
-    assert db._chunk_sizes(0) == []
-    assert db._chunk_sizes(1) == [1]
-    assert db._chunk_sizes(63) == [32, 16, 8, 4, 2, 1]
-    assert db._chunk_sizes(200) == [64, 64, 64, 8]
+    assert db.chunk_sizes(0) == []
+    assert db.chunk_sizes(1) == [1]
+    assert db.chunk_sizes(63) == [32, 16, 8, 4, 2, 1]
+    assert db.chunk_sizes(200) == [64, 64, 64, 8]
     with db.unit_of_work() as s:
         assert insert_ignoring_conflict(s, Job, _job_values("bulk-7"), conflict_columns=["key"])
         rows = [_job_values(f"bulk-{n}") for n in range(150)]

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from careloop import db
-from careloop.key_match import MOST_KEYS, KeyLookup, statement_sizes
+from careloop.db import MULTI_ROW_MAX
+from careloop.key_match import KeyLookup
 from careloop.models import PatientIdentifier
 from tests.factories import make_patient
 
@@ -27,16 +28,9 @@ def _identifiers(count: int) -> int:
         return patient.id
 
 
-def test_statement_sizes_cover_every_key_in_a_few_shapes() -> None:
-    assert statement_sizes(0) == []
-    assert statement_sizes(1) == [1]
-    assert statement_sizes(MOST_KEYS * 2 + 13) == [MOST_KEYS, MOST_KEYS, 8, 4, 1]
-    assert all(sum(statement_sizes(n)) == n for n in range(300))
-
-
 def test_keys_over_several_statements_find_exactly_their_rows() -> None:
-    patient_id = _identifiers(2 * MOST_KEYS + 40)
-    wanted = [(SYSTEM, f"K{n:04d}") for n in range(0, 2 * MOST_KEYS + 40, 2)]  # 84 keys: 64 + 16 + 4
+    patient_id = _identifiers(2 * MULTI_ROW_MAX + 40)
+    wanted = [(SYSTEM, f"K{n:04d}") for n in range(0, 2 * MULTI_ROW_MAX + 40, 2)]  # 84 keys: 64 + 16 + 4
     keys = [*wanted, (SYSTEM, "absent"), ("urn:other", "K0000")]
     with db.unit_of_work() as session:
         found = OWNERS.rows(session, keys)

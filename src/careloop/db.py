@@ -482,7 +482,7 @@ def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[
                                  conflict_columns: list[str], returning: str | None = None) -> set[Any]:
     """Several rows (naming the same columns) in one INSERT ... ON CONFLICT DO NOTHING; returns the `returning`
     column's values (by default the first conflict column's) of the rows that were added (those whose key was
-    free). Each statement shape is compiled once (`_chunk_sizes`), however many rows a batch brings."""
+    free). Each statement shape is compiled once (`chunk_sizes`), however many rows a batch brings."""
     if not rows:
         return set()
     table = model.__table__
@@ -491,7 +491,7 @@ def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[
     returned = (returning or conflict_columns[0],)
     added: set[Any] = set()
     start = 0
-    for size in _chunk_sizes(len(filled)):
+    for size in chunk_sizes(len(filled)):
         statement = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), returned, size)
         chunk = filled[start:start + size]
         parameters = {f"_{n}_{name}": row[name] for n, row in enumerate(chunk) for name in columns}
@@ -503,9 +503,9 @@ def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[
 MULTI_ROW_MAX = 64
 
 
-def _chunk_sizes(count: int) -> list[int]:
-    """Rows per statement for `count` rows: as many of MULTI_ROW_MAX as fit, then the rest as powers of two, so a
-    batch of any size uses at most eight statement shapes (each is compiled once and kept)."""
+def chunk_sizes(count: int) -> list[int]:
+    """Rows (or keys) per statement for `count` of them: as many of MULTI_ROW_MAX as fit, then the rest as powers of
+    two, so a batch of any size uses at most seven statement shapes (each is compiled once and kept)."""
     sizes = [MULTI_ROW_MAX] * (count // MULTI_ROW_MAX)
     rest = count % MULTI_ROW_MAX
     while rest:

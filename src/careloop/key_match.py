@@ -3,12 +3,12 @@ answered by a seek in the key's unique index, with statements compiled once.
 
 `tuple_(a, b).in_(keys)` reads well, but SQLite plans `(a, b) IN (VALUES ...)` as a scan of the whole table testing
 each row against the list, statistics or not: the HL7 feed's patient match read every patient identifier for each
-batch of messages (at a million identifiers, 300 to 400 ms a batch). An OR of equalities is answered on SQLite by
+batch of messages (at a million identifiers, 300 to 600 ms a batch). An OR of equalities is answered on SQLite by
 one index seek per key (its MULTI-INDEX OR) and on PostgreSQL by a bitmap OR of index scans. Built as SQLAlchemy
 expressions per batch, though, a 200-key OR cost more to build, key and compile than the scan did at a few hundred
-patients; so the keys go in statements of a few fixed sizes (64, then powers of two), each compiled once per size
-and run on the driver's cursor (driver_reads.py). An OR chain is as deep as it is long: SQLite refuses depth over
-1,000, far above 64.
+patients; so the keys go in statements of a few fixed sizes (`db.chunk_sizes`: 64, then powers of two), each
+compiled once per size and run on the driver's cursor (driver_reads.py). An OR chain is as deep as it is long:
+SQLite refuses depth over 1,000, far above 64.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from careloop.db import chunk_sizes
 from careloop.driver_reads import DriverRead
-
-MOST_KEYS = 64
 
 
 class KeyLookup:
@@ -36,7 +35,7 @@ class KeyLookup:
     def rows(self, session: Session, keys: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         found: list[tuple[Any, ...]] = []
         start = 0
-        for size in statement_sizes(len(keys)):
+        for size in chunk_sizes(len(keys)):
             part = keys[start:start + size]
             start += size
             parameters = {f"k{n}_{c}": value for n, key in enumerate(part) for c, value in enumerate(key)}
@@ -50,15 +49,3 @@ class KeyLookup:
                 and_(*(column == bindparam(f"k{n}_{c}") for c, column in enumerate(self.key_columns)))
                 for n in range(size)))))
         return read
-
-
-def statement_sizes(count: int) -> list[int]:
-    """Keys per statement for `count` keys: as many of MOST_KEYS as fit, then the rest as powers of two, so any
-    batch uses at most seven statement shapes."""
-    sizes = [MOST_KEYS] * (count // MOST_KEYS)
-    rest = count % MOST_KEYS
-    while rest:
-        size = 1 << (rest.bit_length() - 1)
-        sizes.append(size)
-        rest -= size
-    return sizes
