@@ -449,11 +449,18 @@ def refresh_statistics(conn: Connection) -> None:
     SQLite keeps no statistics until ANALYZE runs, and without them it may answer the worklist from an
     index that reads thousands of rows instead of a few; analysis_limit makes ANALYZE sample each index
     (as the SQLite documentation advises) so this takes seconds, not minutes, at a million patients.
-    PostgreSQL's autovacuum does this by itself eventually; after a bulk load we do not wait for it.
+    PostgreSQL's autovacuum does this by itself eventually; after a bulk load we do not wait for it. There a bare
+    ANALYZE would take every table of the database, other schemas' too (another deployment's, or a parallel test
+    run's, where it deadlocked against that run's CREATE INDEX): only careloop's own schema is analysed.
     """
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA analysis_limit=1000")
-    conn.exec_driver_sql("ANALYZE")
+        conn.exec_driver_sql("ANALYZE")
+        return
+    tables = conn.exec_driver_sql("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() "
+                                  "ORDER BY tablename").scalars().all()
+    if tables:
+        conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")  # names quoted by PostgreSQL itself
 
 
 def execute_core(session: Session, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
