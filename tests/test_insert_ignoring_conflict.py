@@ -4,6 +4,7 @@ as a Core insert would (enums, JSON, UTC datetimes), fill Python-side defaults, 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import cast
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, select, text
@@ -15,7 +16,7 @@ from careloop.db import (
     insert_all_ignoring_conflict,
     insert_each_ignoring_conflict,
     insert_ignoring_conflict,
-    insert_new,
+    insert_returning_key,
 )
 from careloop.models import Job, JobStatus, Notification
 from careloop.notifications import repository as notifications_repo
@@ -105,12 +106,15 @@ def test_several_rows_in_one_statement_report_which_keys_were_free() -> None:
         assert {(j.status, j.payload["n"]) for j in jobs} == {(JobStatus.queued, 1)}
 
 
-def test_insert_new_writes_the_set_columns_and_the_defaults_and_returns_the_id(personas: Personas) -> None:
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+
+
+def test_insert_returning_key_writes_the_given_columns_and_the_defaults_and_returns_the_id(
+        personas: Personas) -> None:
     now = datetime.now(UTC)
     with db.unit_of_work() as s:
-        notice = Notification(user_id=personas.coordinator_id, kind="demo", title="Hi", created_at=now)
-        notification_id = insert_new(s, notice)
-        assert notice not in s
+        notification_id = insert_returning_key(s, _NOTIFICATIONS, {
+            "user_id": personas.coordinator_id, "kind": "demo", "title": "Hi", "created_at": now})
     with db.unit_of_work() as s:
         stored = s.get(Notification, notification_id)
         assert stored is not None and stored.public_id is not None and stored.title == "Hi"
@@ -142,7 +146,7 @@ def test_many_rows_go_in_a_few_statement_shapes_and_report_every_free_key() -> N
         assert s.scalar(select(func.count()).select_from(Job)) == 150
 
 
-def test_insert_new_is_a_write_the_engine_hears_of(personas: Personas) -> None:
+def test_insert_returning_key_is_a_write_the_engine_hears_of(personas: Personas) -> None:
     """It runs on the driver's cursor, but fires before_cursor_execute as SQLAlchemy would: a read-mostly unit
     of work that inserts this way ends its read phase and keeps its audit rows beside the change."""
     heard: list[str] = []
@@ -154,8 +158,8 @@ def test_insert_new_is_a_write_the_engine_hears_of(personas: Personas) -> None:
     try:
         with db.unit_of_work() as s:
             at = datetime(2026, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
-            notice = Notification(user_id=personas.coordinator_id, kind="demo", title="Hi", created_at=at)
-            notification_id = insert_new(s, notice)
+            notification_id = insert_returning_key(s, _NOTIFICATIONS, {
+                "user_id": personas.coordinator_id, "kind": "demo", "title": "Hi", "created_at": at})
     finally:
         event.remove(db.engine(), "before_cursor_execute", listen)
     assert "INSERT INTO notifications" in heard

@@ -1,7 +1,9 @@
-"""Keys reserved before their rows are written (reserved_keys.py, PendingInserts.add_new): distinct, after every
+"""Keys reserved before their rows are written (reserved_keys.py, PendingInserts.add_row): distinct, after every
 existing row's, and the rows land under them with whatever refers to them, on both backends."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 
@@ -13,11 +15,11 @@ from careloop.reserved_keys import BLOCK, ReservedKeys
 from tests.factories import make_patient, make_task
 
 
-def _task(patient_id: int, title: str) -> Task:
+def _task(patient_id: int, title: str) -> dict[str, Any]:
     now = utcnow()
-    return Task(patient_id=patient_id, type="outreach", title=title, priority=TaskPriority.routine,
-                priority_rank=2, status=TaskStatus.requested, owner_role="care_coordinator", authored_on=now,
-                last_modified=now)
+    return {"patient_id": patient_id, "type": "outreach", "title": title, "priority": TaskPriority.routine,
+            "priority_rank": 2, "status": TaskStatus.requested, "owner_role": "care_coordinator", "authored_on": now,
+            "last_modified": now}
 
 
 def test_reserved_keys_follow_the_existing_rows_and_never_repeat() -> None:
@@ -38,7 +40,7 @@ def test_pending_rows_are_written_under_their_reserved_keys_with_rows_that_refer
         pending = PendingInserts()
         ids = []
         for title in ("Call", "Visit"):
-            task_id = pending.add_new(session, _task(patient_id, title))
+            task_id = pending.add_row(session, Task, _task(patient_id, title))
             pending.add(TaskEvent, {"task_id": task_id, "at": utcnow(), "action": "created",
                                     "to_status": TaskStatus.requested.value})
             ids.append(task_id)

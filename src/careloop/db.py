@@ -23,7 +23,6 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
-    inspect,
     text,
 )
 from sqlalchemy.exc import DisconnectionError
@@ -591,23 +590,6 @@ def _quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def insert_new(session: Session, obj: Any) -> Any:
-    """INSERT a new (transient) mapped object's row with one Core statement and return its primary key, leaving the
-    object out of the session: for a batch writer that needs only the id. The attributes set on the object are
-    written and the table's Python-side defaults fill the others, as a flush would; relationships are not
-    followed (set their foreign-key columns)."""
-    table, values = mapped_values(obj)
-    return insert_returning_key(session, table, values)
-
-
-def mapped_values(obj: Any) -> tuple[Table, dict[str, Any]]:
-    """A mapped object's table and the column values set on it (by column name)."""
-    mapper = inspect(type(obj))
-    state = inspect(obj).dict
-    return mapper.local_table, {attr.columns[0].key: state[attr.key] for attr in mapper.column_attrs
-                                if attr.key in state}
-
-
 def insert_returning_key(session: Session, table: Table, values: dict[str, Any]) -> Any:
     """INSERT one row (the table's Python-side defaults fill the columns not given) and return its primary key;
     on the driver's cursor (driver_writes.py): the batch writers run this thousands of times a minute."""
@@ -653,13 +635,12 @@ class PendingInserts:
     def add(self, model: type[Any], row: dict[str, Any]) -> None:
         self._rows.append((model, row))
 
-    def add_new(self, session: Session, obj: Any) -> int:
-        """A new (transient) mapped object's row, under a primary key reserved now (reserved_keys.py) and returned,
-        so rows added after it can refer to it; written with the others. The object stays out of the session.
-        Only for tables whose rows this transaction adds no other way."""
-        table, values = mapped_values(obj)
-        values["id"] = key = self._keys.take(session, table)
-        self._rows.append((type(obj), values))
+    def add_row(self, session: Session, model: type[Any], row: dict[str, Any]) -> int:
+        """A new row of `model` (its columns by name) under a primary key reserved now (reserved_keys.py) and
+        returned, so rows added after it can refer to it; written with the others. Only for tables whose rows this
+        transaction adds no other way."""
+        row["id"] = key = self._keys.take(session, model.__table__)
+        self._rows.append((model, row))
         return key
 
     def mark(self) -> int:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from careloop.access import Actor, Permission
 from careloop.access.permissions import permissions_for
-from careloop.models import CareTeamRole, PathwayWork, Task, TaskPriority, TransitionEpisode
+from careloop.models import CareTeamRole, PathwayWork, Task, TaskPriority
 from careloop.notifications import service as notifications
 from careloop.pathways.conditions import care_team_roles
 from careloop.pathways.context import EventContext, Work
@@ -128,8 +128,8 @@ def _due_at(context: EventContext, due: Due) -> datetime:
     return end_of_local_day(deadline)
 
 
-def _episode_of_event(context: EventContext) -> TransitionEpisode | None:
-    return transitions.episode_for_event(context.session, context.event.event_key)
+def _episode_of_event(context: EventContext) -> transitions.EpisodeClock | None:
+    return transitions.episode_clock_for_event(context.session, context.event.event_key)
 
 
 def cancel_task(session: Session, actor: Actor, work: PathwayWork, reason: str) -> str:
@@ -208,7 +208,7 @@ class LinkReadmissionSpec(_Spec):
 
 
 def link_readmission(context: EventContext, spec: LinkReadmissionSpec, work: Work) -> Made | None:
-    link_id = transitions.link_readmission(context.session, context.actor, context.event,
+    link_id = transitions.link_readmission(context.session, context.actor, context.event, context.patient,
                                            within_days=spec.within_days, into=context.pending)
     return Made("readmission", link_id) if link_id is not None else None
 

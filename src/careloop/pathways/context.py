@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
+from uuid import UUID
 
 from sqlalchemy.orm import Session
 
 from careloop.access import Actor
 from careloop.db import PendingInserts
-from careloop.models import Patient
 from careloop.pathways.facts import PatientFacts
 from careloop.pathways.schemas import EncounterEvent
 
 T = TypeVar("T")
+
+
+class EventPatient(NamedTuple):
+    """What the rules and actions need of the event's patient: the access check's ids and the name for titles."""
+
+    id: int
+    public_id: UUID
+    given: str
+    family: str
 
 
 @dataclass
@@ -22,7 +31,7 @@ class EventContext:
     session: Session
     actor: Actor
     event: EncounterEvent
-    patient: Patient
+    patient: EventPatient
     facts: PatientFacts  # the care team and diagnoses, read for the whole batch of events at once
     # Rows nothing reads back while the batch is processed (audit rows, task and episode history): written by
     # the engine with one INSERT per table when the batch's events are done, in the same transaction.

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, NamedTuple
+from datetime import date, datetime
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from sqlalchemy import bindparam, select
@@ -42,19 +42,15 @@ def by_id(session: Session, episode_id: int) -> TransitionEpisode | None:
 # The pathway engine's reads run on the driver's cursor (driver_reads.py), compiled once: it runs them for every
 # discharge and admission of a hospital feed, where SQLAlchemy's execution path cost more than SQLite takes to run
 # them.
-_FOR_EVENT = (select(TransitionEpisode).where(TransitionEpisode.event_key == bindparam("event_key"))
-              .order_by(TransitionEpisode.id.desc()).limit(1))
-_ID_FOR_EVENT = DriverRead(select(TransitionEpisode.id).where(TransitionEpisode.event_key == bindparam("event_key"))
-                           .order_by(TransitionEpisode.id.desc()).limit(1))
+_CLOCK_FOR_EVENT = DriverRead(select(TransitionEpisode.id, TransitionEpisode.contact_due, TransitionEpisode.visit_due)
+                              .where(TransitionEpisode.event_key == bindparam("event_key"))
+                              .order_by(TransitionEpisode.id.desc()).limit(1))
 
 
-def for_event(session: Session, event_key: str) -> TransitionEpisode | None:
-    return session.scalar(_FOR_EVENT, {"event_key": event_key})
-
-
-def id_for_event(session: Session, event_key: str) -> int | None:
-    episode_id: int | None = _first(_ID_FOR_EVENT.rows(session, {"event_key": event_key}))
-    return episode_id
+def clock_for_event(session: Session, event_key: str) -> tuple[int, date, date] | None:
+    """The id and TCM deadlines of the episode this event started, if it started one."""
+    rows = _CLOCK_FOR_EVENT.rows(session, {"event_key": event_key})
+    return cast("tuple[int, date, date]", rows[0]) if rows else None
 
 
 def _first(rows: list[tuple[Any, ...]]) -> Any:

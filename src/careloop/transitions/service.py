@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import NamedTuple, cast
 from uuid import UUID, uuid4
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from careloop import access
-from careloop.access import Actor, Permission
+from careloop.access import Actor, PatientRef, Permission
 from careloop.clock import utcnow
-from careloop.db import PendingInserts, insert_new
+from careloop.db import PendingInserts, insert_returning_key
 from careloop.errors import Conflict, InvalidInput, NotFound
 from careloop.models import (
     ChecklistItem,
@@ -51,45 +53,52 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 # ---- done by the pathway (the system actor) -----------------------------------------------------------------------
 
-def episode_for_event(session: Session, event_key: str) -> TransitionEpisode | None:
-    return repo.for_event(session, event_key)
+class EpisodeClock(NamedTuple):
+    """An episode's id and TCM deadlines: what the pathway's tasks due on its clock need of it."""
+
+    id: int
+    contact_due: date
+    visit_due: date
 
 
-def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient: Patient, *, pathway: str,
-                  version: int, into: PendingInserts | None = None) -> TransitionEpisode:
+def episode_clock_for_event(session: Session, event_key: str) -> EpisodeClock | None:
+    row = repo.clock_for_event(session, event_key)
+    return EpisodeClock(*row) if row is not None else None
+
+
+def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient: PatientRef, *, pathway: str,
+                  version: int, into: PendingInserts) -> EpisodeClock:
     """A discharge to a community setting starts the TCM clock (see tcm.py for the rules and their source).
 
-    `into`: a batch writer's pending inserts (the pathway engine's), which take the audit row, the checklist and
-    the first history row (nothing reads them back before the batch writes them, in the same transaction); the
-    episode row itself is then written at once with one Core INSERT rather than an ORM flush, and the episode
-    returned is not in the session (its id and columns are set; load it by id to change it)."""
-    existing = repo.id_for_event(session, event.event_key)
+    Done by the pathway engine in its batch: the audit row, the checklist and the first history row join its
+    pending inserts (nothing reads them back before the batch writes them, in the same transaction); the episode
+    row itself is written at once, built as a row rather than an ORM object, as later events of the batch may
+    read it (a readmission finds the active episode of the stay it follows)."""
+    existing = episode_clock_for_event(session, event.event_key)
     if existing is not None:
-        episode = repo.by_id(session, existing)
-        assert episode is not None  # read in this transaction a moment ago
-        return episode
+        return existing
     discharged_at = event.discharged_at or event.occurred_at
     level, why = complexity_rule.choose(session, patient.id, event.admitted_at, event.encounter_id)
     clock = tcm.clock(local_date(discharged_at), level, holidays())
-    episode = TransitionEpisode(
-        public_id=uuid4(), patient_id=patient.id, patient=patient, encounter_id=event.encounter_id,
-        event_key=event.event_key, pathway=pathway, pathway_version=version, status=EpisodeStatus.active,
-        facility=event.facility, from_class=event.encounter_class.value if event.encounter_class else "inpatient",
-        discharge_disposition=event.discharge_disposition, discharged_at=discharged_at,
-        discharge_date=clock.discharge_date, complexity=level.value, complexity_reason=why,
-        contact_due=clock.contact_due, visit_due=clock.visit_due, period_end=clock.period_end, created_at=utcnow())
+    public_id = uuid4()
     access.require(session, actor, Permission.patient_write, patient, action="episode.start",
-                   entity_type="episode", entity_id=str(episode.public_id), audit_into=into)
-    if into is None:
-        session.add(episode)
-        session.flush()
-        session.add_all(ChecklistItem(episode_id=episode.id, code=code.value) for code in ChecklistCode)
-    else:
-        episode.id = insert_new(session, episode)
-        for code in ChecklistCode:
-            into.add(ChecklistItem, {"episode_id": episode.id, "code": code.value})
-    _log(session, episode.id, actor, "started", f"{pathway} v{version}; complexity {level.value}: {why}", into=into)
-    return episode
+                   entity_type="episode", entity_id=str(public_id), audit_into=into)
+    episode_id: int = insert_returning_key(session, _EPISODES, {
+        "public_id": public_id, "patient_id": patient.id, "encounter_id": event.encounter_id,
+        "event_key": event.event_key, "pathway": pathway, "pathway_version": version, "status": EpisodeStatus.active,
+        "facility": event.facility, "from_class": event.encounter_class.value if event.encounter_class else "inpatient",
+        "discharge_disposition": event.discharge_disposition, "discharged_at": discharged_at,
+        "discharge_date": clock.discharge_date, "complexity": level.value, "complexity_reason": why,
+        "contact_due": clock.contact_due, "visit_due": clock.visit_due, "period_end": clock.period_end,
+        "created_at": utcnow()})
+    for code in ChecklistCode:
+        into.add(ChecklistItem, {"episode_id": episode_id, "code": code.value})
+    _log(session, episode_id, actor, "started", f"{pathway} v{version}; complexity {level.value}: {why}", into=into)
+    return EpisodeClock(episode_id, clock.contact_due, clock.visit_due)
+
+
+_EPISODES = cast(Table, TransitionEpisode.__table__)
+_READMISSIONS = cast(Table, Readmission.__table__)
 
 
 def mark_entered_in_error(session: Session, actor: Actor, episode_id: int, reason: str) -> None:
@@ -102,13 +111,13 @@ def mark_entered_in_error(session: Session, actor: Actor, episode_id: int, reaso
     _log(session, episode.id, actor, "entered-in-error", reason)
 
 
-def link_readmission(session: Session, actor: Actor, event: EncounterEvent, *, within_days: int = 30,
-                     into: PendingInserts | None = None) -> int | None:
+def link_readmission(session: Session, actor: Actor, event: EncounterEvent, patient: PatientRef, *,
+                     within_days: int = 30, into: PendingInserts) -> int | None:
     """Link this inpatient admission to the stay it follows within `within_days` (readmission.py has the rule);
     the link's id (an earlier one's if the two stays were linked already), or None when it follows none.
 
-    `into`: a batch writer's pending inserts (the pathway engine's), as for start_episode: the audit row and the
-    episode's history row wait for the batch's end, and the link is written at once with one Core INSERT."""
+    Done by the pathway engine in its batch, as start_episode: the audit row and the episode's history row wait
+    for the batch's end, and the link is written at once, as a row."""
     if event.encounter_id is None:
         return None
     admitted_at = event.admitted_at or event.occurred_at
@@ -119,26 +128,21 @@ def link_readmission(session: Session, actor: Actor, event: EncounterEvent, *, w
     existing = repo.readmission_link_id(session, index.id, event.encounter_id)
     if existing is not None:
         return existing
-    patient = _patient(session, event.patient_id)
     why = readmission_rule.planned_reason(event.admission_type, repo.reason_code(session, event.encounter_id))
     episode_id = repo.active_id_for_encounter(session, index.id)
-    link = Readmission(
-        public_id=uuid4(), patient_id=patient.id, index_encounter_id=index.id,
-        readmission_encounter_id=event.encounter_id, episode_id=episode_id,
-        days_after_discharge=(local_date(admitted_at) - local_date(index.period_end)).days,
-        planned=why is not None, planned_reason=why, event_key=event.event_key, created_at=utcnow())
+    days = (local_date(admitted_at) - local_date(index.period_end)).days
+    public_id = uuid4()
     access.require(session, actor, Permission.patient_write, patient, action="readmission.link",
-                   entity_type="readmission", entity_id=str(link.public_id), audit_into=into)
-    if into is None:
-        session.add(link)
-        session.flush()
-    else:
-        link.id = insert_new(session, link)
+                   entity_type="readmission", entity_id=str(public_id), audit_into=into)
+    link_id: int = insert_returning_key(session, _READMISSIONS, {
+        "public_id": public_id, "patient_id": patient.id, "index_encounter_id": index.id,
+        "readmission_encounter_id": event.encounter_id, "episode_id": episode_id, "days_after_discharge": days,
+        "planned": why is not None, "planned_reason": why, "event_key": event.event_key, "created_at": utcnow()})
     if episode_id is not None:
+        kind = "planned" if why else "unplanned"
         _log(session, episode_id, actor, "readmitted",
-             f"{'planned' if why else 'unplanned'} admission {link.days_after_discharge} days after discharge"
-             + (f" ({why})" if why else ""), into=into)
-    return link.id
+             f"{kind} admission {days} days after discharge" + (f" ({why})" if why else ""), into=into)
+    return link_id
 
 
 def unlink_readmission(session: Session, actor: Actor, link_id: int, reason: str) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from careloop import db
-from careloop.clock import utcnow
+from careloop.clock import one_instant, utcnow
 from careloop.models.jobs import Job, JobStatus, OutboxEvent
 from careloop.worker import schedules
 from careloop.worker.queue import enqueue_keyed
@@ -136,7 +136,7 @@ class Worker:
         handler = self.registry.handlers[jobs[0].kind]
         batch_handler = self.registry.batch_handlers.get(jobs[0].kind)
         try:
-            with db.unit_of_work() as session:
+            with db.unit_of_work() as session, one_instant():
                 if batch_handler is not None:
                     batch_handler(session, [job.payload for job in jobs])
                 else:
@@ -154,7 +154,7 @@ class Worker:
     def execute(self, job: ClaimedJob) -> None:
         handler = self.registry.handlers.get(job.kind)
         try:
-            with db.unit_of_work() as session:
+            with db.unit_of_work() as session, one_instant():
                 if handler is None:
                     raise NoHandler(f"no handler for job kind {job.kind!r} in this worker")
                 handler(session, job.payload)
