@@ -18,7 +18,6 @@ from sqlalchemy import (
     Engine,
     Executable,
     Table,
-    TextClause,
     bindparam,
     create_engine,
     event,
@@ -31,7 +30,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 
 from careloop.bulk_rows import python_defaults
 from careloop.config import get_settings
-from careloop.driver_writes import driver_insert, driver_update_by_id
+from careloop.driver_writes import DriverWrite, driver_insert, driver_update_by_id
 from careloop.group_commit import Append, GroupCommitter, Ticket
 from careloop.reserved_keys import ReservedKeys
 
@@ -498,10 +497,10 @@ def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[
     added: set[Any] = set()
     start = 0
     for size in chunk_sizes(len(filled)):
-        statement = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), returned, size)
+        writer = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), returned, size)
         chunk = filled[start:start + size]
         parameters = {f"_{n}_{name}": row[name] for n, row in enumerate(chunk) for name in columns}
-        added.update(execute_core(session, statement, parameters).scalars())
+        added.update(row[0] for row in writer.rows(session, parameters))
         start += size
     return added
 
@@ -529,7 +528,7 @@ def insert_each_ignoring_conflict(session: Session, model: type[Any], rows: list
         return
     table = model.__table__
     filled = [{**python_defaults(table, row), **row} for row in rows]
-    execute_core(session, _conflict_ignoring_insert_each(table, tuple(filled[0]), tuple(conflict_columns)), filled)
+    _conflict_ignoring_insert_each(table, tuple(filled[0]), tuple(conflict_columns)).many(session, filled)
 
 
 def conflict_ignoring_insert(table: Table, values: dict[str, Any], conflict_columns: list[str], *,
@@ -558,21 +557,23 @@ def _conflict_ignoring_insert(table: Table, columns: tuple[str, ...], conflict_c
 
 @lru_cache(maxsize=256)
 def _conflict_ignoring_insert_of(table: Table, columns: tuple[str, ...], conflict_columns: tuple[str, ...],
-                                 returning: tuple[str, ...], count: int) -> TextualSelect:
-    """The multi-row form: `count` rows in one VALUES list, parameters named _rownumber_column."""
+                                 returning: tuple[str, ...], count: int) -> DriverWrite:
+    """The multi-row form: `count` rows in one VALUES list, parameters named _rownumber_column; run on the driver's
+    cursor (driver_writes.py): through SQLAlchemy, converting a batch's thousands of values one bound parameter at a
+    time cost more than SQLite's work on the rows."""
     values = ", ".join("(" + ", ".join(f":_{n}_{name}" for name in columns) + ")" for n in range(count))
     sql = _insert_sql(table, columns, values, conflict_columns) + " RETURNING " + _names(table, returning)
     typed = [bindparam(f"_{n}_{name}", type_=table.c[name].type) for n in range(count) for name in columns]
-    return text(sql).bindparams(*typed).columns(*(table.c[name] for name in returning))
+    return DriverWrite(text(sql).bindparams(*typed).columns(*(table.c[name] for name in returning)))
 
 
 @lru_cache(maxsize=64)
 def _conflict_ignoring_insert_each(table: Table, columns: tuple[str, ...],
-                                   conflict_columns: tuple[str, ...]) -> TextClause:
-    """Without RETURNING, for an executemany (the drivers return no rows from one)."""
+                                   conflict_columns: tuple[str, ...]) -> DriverWrite:
+    """Without RETURNING, for an executemany (the drivers return no rows from one), on the driver's cursor."""
     values = "(" + ", ".join(f":{name}" for name in columns) + ")"
     typed = [bindparam(name, type_=table.c[name].type) for name in columns]
-    return text(_insert_sql(table, columns, values, conflict_columns)).bindparams(*typed)
+    return DriverWrite(text(_insert_sql(table, columns, values, conflict_columns)).bindparams(*typed))
 
 
 def _insert_sql(table: Table, columns: tuple[str, ...], values: str, conflict_columns: tuple[str, ...]) -> str:

@@ -24,9 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Insert, Select, Update
+from sqlalchemy import Connection, Dialect, Insert, Select, TextClause, Update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import TextualSelect
 
 Processor = Callable[[Any], Any]
 
@@ -74,7 +75,7 @@ class DriverRead:
 
     MAX_PLANS = 1000
 
-    def __init__(self, statement: Select[Any] | Insert | Update) -> None:
+    def __init__(self, statement: Select[Any] | Insert | Update | TextClause | TextualSelect) -> None:
         self.statement = statement
         self._parameters: dict[str, _Parameters] = {}
         self._plans: dict[tuple[Any, ...], _Plan] = {}
@@ -147,7 +148,8 @@ class DriverRead:
             positional_names=tuple(expanded.positiontup or ()) if compiled.positional else None,
             static=static,
             caller_processors={name: processor(name) for name in parameters.plain},
-            result_types=[column.type for column in self.statement.exported_columns],
+            # A textual statement without columns (an INSERT run with executemany) returns no rows.
+            result_types=[column.type for column in getattr(self.statement, "exported_columns", ())],
         )
         if len(self._plans) >= self.MAX_PLANS:
             self._plans.clear()  # bounded: many users' worklists are recompiled, not kept forever
