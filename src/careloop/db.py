@@ -33,6 +33,7 @@ from careloop.config import get_settings
 from careloop.driver_writes import DriverWrite, driver_insert, driver_update_by_id
 from careloop.group_commit import Append, GroupCommitter, Ticket
 from careloop.reserved_keys import ReservedKeys
+from careloop.wal_checkpoint import WalCheckpointer
 
 
 def is_sqlite(url: str) -> bool:
@@ -287,7 +288,10 @@ _group_committer: GroupCommitter | None = None
 
 def configure(url: str | None = None) -> Engine:
     """Point the process at a database; called by every entry point and by the tests."""
-    global _engine, _factory, _read_engine, _group_committer
+    global _engine, _factory, _read_engine, _group_committer, _checkpointer
+    if _checkpointer is not None:
+        _checkpointer.stop()
+        _checkpointer = None
     if _group_committer is not None:
         _group_committer.close()
         _group_committer = None
@@ -298,6 +302,28 @@ def configure(url: str | None = None) -> Engine:
     # The same pool, with a flag the SQLite begin hook reads: begin deferred, for read-mostly work.
     _read_engine = _engine.execution_options(**{_READ_PHASE: True})
     return _engine
+
+
+def checkpoint_in_background() -> WalCheckpointer | None:
+    """For a long-running writer on SQLite (the worker, the MLLP listener, the demo): its commits no longer
+    checkpoint the write-ahead log, a thread of the process does (wal_checkpoint.py). Nothing on PostgreSQL."""
+    global _checkpointer
+    current = engine()
+    path = current.url.database
+    if current.dialect.name != "sqlite" or not path or path == ":memory:" or _checkpointer is not None:
+        return _checkpointer
+    event.listen(current, "connect", _without_automatic_checkpoints)
+    current.dispose()  # connections pooled before now would still checkpoint in their commits
+    _checkpointer = WalCheckpointer(path)
+    _checkpointer.start()
+    return _checkpointer
+
+
+def _without_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+_checkpointer: WalCheckpointer | None = None
 
 
 def engine() -> Engine:

@@ -36,6 +36,7 @@ def run_demo(*, patients: int, seed: int, host: str, port: int, reset: bool, dat
     db.configure(f"sqlite:///{database}")
     migrate.upgrade()
     _seed_if_empty(patients, seed)
+    db.checkpoint_in_background()
     stop = threading.Event()
     worker_thread = _start_worker(stop)
     if mllp_port:

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from careloop import access
 from careloop.access import Actor, Permission, system_actor
 from careloop.clock import utcnow
-from careloop.db import PendingInserts, execute_core, insert_all_ignoring_conflict, insert_ignoring_conflict
+from careloop.db import PendingInserts, insert_all_ignoring_conflict, insert_ignoring_conflict
+from careloop.driver_writes import DriverWrite
 from careloop.errors import InvalidInput
 from careloop.models import PathwayEvent, PathwayWork, Patient
 from careloop.pathways import actions
@@ -148,15 +149,14 @@ def _apply(session: Session, fired: list[_Fired], pending: PendingInserts) -> No
             made = planned.step.kind.run(item.context, planned.step.spec, planned.work)
             if made is not None:
                 made_by_key.append({"_key": planned.work.key, "_type": made.target_type, "_id": made.target_id})
-    if made_by_key:
-        execute_core(session, _SET_TARGET, made_by_key)
+    _SET_TARGET.many(session, made_by_key)
     pending.write(session)
 
 
 # What an action made, recorded on its claim (one executemany per batch): a cancel finds the work from here.
 _WORK = cast(Table, PathwayWork.__table__)
-_SET_TARGET = (update(_WORK).where(_WORK.c.key == bindparam("_key"))
-               .values(target_type=bindparam("_type"), target_id=bindparam("_id")))
+_SET_TARGET = DriverWrite(update(_WORK).where(_WORK.c.key == bindparam("_key"))
+                          .values(target_type=bindparam("_type"), target_id=bindparam("_id")))
 
 
 def _claim(session: Session, fired: list[_Fired]) -> set[str]:

@@ -41,6 +41,8 @@ def worker(
     if not once:  # first: a stop asked for during start-up is honoured once the loop begins, not lost
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+    if not once:
+        db.checkpoint_in_background()
     registry = build_registry()
     freeze_startup_heap()
     with db.unit_of_work() as session:
