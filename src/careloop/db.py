@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import lru_cache, partial
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -524,14 +526,21 @@ def insert_all_ignoring_conflict(session: Session, model: type[Any], rows: list[
     start = 0
     for size in chunk_sizes(len(filled)):
         writer = _conflict_ignoring_insert_of(table, columns, tuple(conflict_columns), returned, size)
-        chunk = filled[start:start + size]
-        parameters = {f"_{n}_{name}": row[name] for n, row in enumerate(chunk) for name in columns}
+        values = chain.from_iterable(map(itemgetter(*columns), filled[start:start + size])) if len(columns) > 1 \
+            else (row[columns[0]] for row in filled[start:start + size])
+        parameters = dict(zip(_multi_row_names(columns, size), values, strict=True))
         added.update(row[0] for row in writer.rows(session, parameters))
         start += size
     return added
 
 
 MULTI_ROW_MAX = 64
+
+
+@lru_cache(maxsize=256)
+def _multi_row_names(columns: tuple[str, ...], count: int) -> tuple[str, ...]:
+    """The parameter names of `count` rows in one VALUES list, row by row: _rownumber_column."""
+    return tuple(f"_{n}_{name}" for n in range(count) for name in columns)
 
 
 def chunk_sizes(count: int) -> list[int]:
@@ -588,6 +597,7 @@ def _conflict_ignoring_insert_of(table: Table, columns: tuple[str, ...], conflic
     cursor (driver_writes.py): through SQLAlchemy, converting a batch's thousands of values one bound parameter at a
     time cost more than SQLite's work on the rows."""
     values = ", ".join("(" + ", ".join(f":_{n}_{name}" for name in columns) + ")" for n in range(count))
+    # The parameters are named as _multi_row_names names them.
     sql = _insert_sql(table, columns, values, conflict_columns) + " RETURNING " + _names(table, returning)
     typed = [bindparam(f"_{n}_{name}", type_=table.c[name].type) for n in range(count) for name in columns]
     return DriverWrite(text(sql).bindparams(*typed).columns(*(table.c[name] for name in returning)))

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, Insert, Select, TextClause, Update
@@ -47,6 +48,8 @@ class _Plan:
     names: tuple[str, ...] = ()
     slots: list[tuple[str | None, Any]] = field(default_factory=list)
     slot_processors: list[tuple[int, Processor]] = field(default_factory=list)
+    # Every slot a caller's parameter (no values of the statement's own): the values in one C call, as a tuple.
+    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
 
     def __post_init__(self) -> None:
         self.names = (self.positional_names if self.positional_names is not None
@@ -55,6 +58,9 @@ class _Plan:
                       for name in self.names]
         self.slot_processors = [(index, process) for index, (name, _) in enumerate(self.slots)
                                 if name is not None and (process := self.caller_processors[name]) is not None]
+        if self.names and all(name is not None for name, _ in self.slots):
+            only = self.names[0]
+            self.getter = itemgetter(*self.names) if len(self.names) > 1 else lambda params: (params[only],)
 
 
 @dataclass(frozen=True)
@@ -185,7 +191,10 @@ def driver_cursor(connection: Connection) -> Any:
 
 def driver_arguments(plan: _Plan, params: Mapping[str, Any]) -> Any:
     """The values to send, processed as their types say, in the order or with the names the driver wants."""
-    values = [params[name] if name is not None else value for name, value in plan.slots]
+    if plan.getter is not None and not plan.slot_processors and plan.positional_names is not None:
+        return plan.getter(params)
+    values = ([params[name] if name is not None else value for name, value in plan.slots] if plan.getter is None
+              else list(plan.getter(params)))
     for index, process in plan.slot_processors:
         value = values[index]
         if value is not None:
@@ -208,6 +217,24 @@ def as_sqlalchemy_errors(connection: Connection, cursor: Any, sql: str, argument
             connection.invalidate(error)
         raise DBAPIError.instance(sql, arguments, error, dialect.loaded_dbapi.Error,
                                   connection_invalidated=invalidated, dialect=dialect) from error
+
+
+def driver_arguments_many(plan: _Plan, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """driver_arguments for each of many rows (an executemany), with the plan's lookups taken once."""
+    getter, processors = plan.getter, plan.slot_processors
+    if getter is None or plan.positional_names is None:
+        return [driver_arguments(plan, row) for row in rows]
+    if not processors:
+        return [getter(row) for row in rows]
+    sent = []
+    for row in rows:
+        values = list(getter(row))
+        for index, process in processors:
+            value = values[index]
+            if value is not None:
+                values[index] = process(value)
+        sent.append(values)
+    return sent
 
 
 def _hashable(value: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
-from careloop.driver_reads import DriverRead, as_sqlalchemy_errors, driver_arguments, driver_cursor
+from careloop.driver_reads import DriverRead, as_sqlalchemy_errors, driver_arguments_many, driver_cursor
 
 
 class DriverWrite(DriverRead):
@@ -31,7 +31,7 @@ class DriverWrite(DriverRead):
         if not rows:
             return
         connection, plan = self._prepared(session, rows[0])
-        arguments = [driver_arguments(plan, row) for row in rows]
+        arguments = driver_arguments_many(plan, rows)
         cursor = driver_cursor(connection)
         try:
             with as_sqlalchemy_errors(connection, cursor, plan.sql, arguments):
