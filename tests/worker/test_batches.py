@@ -3,7 +3,7 @@ one, so it fails alone and the others are done."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from careloop import db
 from careloop.clock import utcnow
 from careloop.models import AuditEvent, Job, JobStatus
-from careloop.worker import enqueue
+from careloop.worker import emit, enqueue
 from careloop.worker.registry import Registry
-from careloop.worker.runner import Worker
+from careloop.worker.runner import Worker, relay_events
 
 
 def record(session: Session, payload: Mapping[str, Any]) -> None:
@@ -59,3 +59,75 @@ def test_batch_size_must_be_positive() -> None:
 
     with pytest.raises(ValueError, match="at least one"):
         Registry().job("x", record, batch=0)
+
+
+class Batches:
+    """A batch handler that records each call's events and fails on any event marked bad."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[int]] = []
+
+    def __call__(self, session: Session, payloads: Sequence[Mapping[str, Any]]) -> None:
+        self.calls.append([p["n"] for p in payloads])
+        for payload in payloads:
+            record(session, payload)
+
+
+def _event_registry(batches: Batches, *, batch: int) -> Registry:
+    r = Registry()
+    r.job("test.batch", record, batch=batch, batch_handler=batches)
+    r.job("test.single", record)
+    r.subscribe("thing.happened", "test.batch")
+    r.subscribe("thing.happened", "test.single")
+    return r
+
+
+def _emit(*flags: bool) -> None:
+    with db.unit_of_work() as s:
+        for n, bad in enumerate(flags):
+            emit(s, "thing.happened", {"n": n, "bad": bad})
+
+
+def _recorded() -> list[int]:
+    with db.unit_of_work() as s:
+        return sorted(d["n"] for d in s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "test.batch"))
+                      if d)
+
+
+def test_a_relay_gives_a_batch_handled_subscriber_its_events_in_jobs_of_its_batch_size() -> None:
+    batches = Batches()
+    registry = _event_registry(batches, batch=3)
+    _emit(False, False, False, False, False)
+    with db.unit_of_work() as s:
+        assert relay_events(s, registry, utcnow()) == 5
+    with db.unit_of_work() as s:
+        jobs = s.scalars(select(Job).order_by(Job.id)).all()
+        kinds = [j.kind for j in jobs]
+        assert kinds.count("test.single") == 5  # a subscriber without a batch handler: one job per event
+        grouped = [j for j in jobs if j.kind == "test.batch+events"]
+        assert [[e["event_id"] for e in j.payload["events"]] for j in grouped] == [[1, 2, 3], [4, 5]]
+        assert grouped[0].payload["events"][0] == {"n": 0, "bad": False, "event_id": 1, "event_type": "thing.happened"}
+        assert [j.key for j in grouped] == ["events:1-3:test.batch", "events:4-5:test.batch"]
+    Worker(registry, worker_id="w").drain()
+    assert batches.calls == [[0, 1, 2], [3, 4]]  # in order, a batch per job
+    assert _recorded() == sorted([0, 1, 2, 3, 4] * 2)  # each event once per subscriber
+    assert set(statuses()) == {JobStatus.done}
+
+
+def test_a_bad_event_splits_its_batch_and_then_fails_alone() -> None:
+    batches = Batches()
+    registry = _event_registry(batches, batch=10)
+    _emit(False, True, False)
+    worker = Worker(registry, worker_id="w")
+    worker.drain()
+    with db.unit_of_work() as s:
+        jobs = {(j.kind, j.key): j.status for j in s.scalars(select(Job))}
+    assert jobs[("test.batch+events", "events:1-3:test.batch")] == JobStatus.done  # split, not retried itself
+    assert jobs[("test.batch", "event:1:test.batch")] == JobStatus.done
+    assert jobs[("test.batch", "event:2:test.batch")] == JobStatus.queued  # failed alone, retried later
+    assert jobs[("test.batch", "event:3:test.batch")] == JobStatus.done
+    # The batch of three failed; the split jobs ran together (failed again), then one by one.
+    assert batches.calls == [[0, 1, 2], [0, 1, 2]]
+    with db.unit_of_work() as s:
+        done = s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "test.batch")).all()
+    assert sorted(d["n"] for d in done if d) == [0, 0, 2, 2]  # by test.batch (split) and test.single, once each

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from careloop import db
@@ -122,7 +122,7 @@ class Worker:
             first = claim_job(session, self.worker_id, now, self.lease)
             if first is None:
                 return []
-            size = self.registry.batch_size(first.kind)
+            size = 1 if is_event_batch(first.kind) else self.registry.batch_size(first.kind)
             if size == 1:
                 return [first]
             return [first, *claim_jobs_of_kind(session, self.worker_id, now, self.lease, first.kind, size - 1)]
@@ -152,6 +152,9 @@ class Worker:
                 self.execute(job)
 
     def execute(self, job: ClaimedJob) -> None:
+        if is_event_batch(job.kind):
+            self.execute_event_batch(job)
+            return
         handler = self.registry.handlers.get(job.kind)
         try:
             with db.unit_of_work() as session, one_instant():
@@ -164,6 +167,25 @@ class Worker:
             log.warning("job %s (%s) attempt %d failed: %s", job.id, job.kind, job.attempt, exc)
             with db.unit_of_work() as session:
                 mark_failed(session, job, self.worker_id, exc, utcnow())
+
+
+    def execute_event_batch(self, job: ClaimedJob) -> None:
+        """The events a relay gave one batch-handled kind, in one transaction. If that fails, the batch becomes one
+        job per event (the shape an event's job has without batching) and those run as any batch of jobs does:
+        together again, then one by one if that fails too, so a bad event fails alone with its own retries."""
+        kind = job.kind.removesuffix(EVENT_BATCH)
+        events: list[dict[str, Any]] = list(job.payload["events"])
+        try:
+            with db.unit_of_work() as session, one_instant():
+                self.registry.batch_handlers[kind](session, events)
+                if not mark_done(session, job.id, self.worker_id, utcnow()):
+                    _outlived_its_lease(job)
+        except Exception as exc:
+            log.info("batch of %d %s events failed (%s); queued one job per event", len(events), kind, exc)
+            with db.unit_of_work() as session:
+                enqueue_keyed(session, [(kind, event, _event_job_key(event["event_id"], kind)) for event in events])
+                if not mark_done(session, job.id, self.worker_id, utcnow()):
+                    _outlived_its_lease(job)
 
 
 def _outlived_its_lease(job: ClaimedJob) -> None:
@@ -180,32 +202,70 @@ _UNRELAYED = (select(_OUTBOX.c.id, _OUTBOX.c.type, _OUTBOX.c.payload).where(_OUT
 _RELAYED = (update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
             .values(relayed_at=bindparam("now", type_=_OUTBOX.c.relayed_at.type)))
 
+# The job kind of a relay's events for a kind registered with a batch handler: `<kind>+events`.
+EVENT_BATCH = "+events"
+
+
+def is_event_batch(kind: str) -> bool:
+    return kind.endswith(EVENT_BATCH)
+
 
 def relay_events(session: Session, registry: Registry, now: datetime) -> int:
-    """Turn each unrelayed outbox event into one job per subscriber, keyed so a relay never doubles: one INSERT
-    for all the jobs (a key already queued is skipped) and one UPDATE marking the events relayed."""
+    """Turn the unrelayed outbox events into jobs for their subscribers, keyed so a relay never doubles: one INSERT
+    for all the jobs (a key already queued is skipped) and one UPDATE marking the events relayed.
+
+    A subscriber with a batch handler (the pathway engine, at a hospital feed's rate) gets its events in jobs of
+    up to its batch size, `<kind>+events`, each carrying the events' payloads: one job row to write, claim and
+    finish for a batch instead of one per event. Any other subscriber gets one job per event."""
     events = session.execute(_UNRELAYED).all()
     if not events:
         return 0
-    enqueue_keyed(session, [
-        (kind, {**payload, "event_id": event_id, "event_type": event_type}, f"event:{event_id}:{kind}")
-        for event_id, event_type, payload in events for kind in registry.subscribers(event_type)])
+    jobs: list[tuple[str, Mapping[str, Any], str]] = []
+    batched: dict[str, list[dict[str, Any]]] = {}
+    for event_id, event_type, payload in events:
+        for kind in registry.subscribers(event_type):
+            job_payload = {**payload, "event_id": event_id, "event_type": event_type}
+            if kind in registry.batch_handlers:
+                batched.setdefault(kind, []).append(job_payload)
+            else:
+                jobs.append((kind, job_payload, _event_job_key(event_id, kind)))
+    for kind, payloads in batched.items():
+        size = registry.batch_size(kind)
+        for start in range(0, len(payloads), size):
+            part = payloads[start:start + size]
+            key = f"events:{part[0]['event_id']}-{part[-1]['event_id']}:{kind}"
+            jobs.append((f"{kind}{EVENT_BATCH}", {"events": part}, key))
+    enqueue_keyed(session, jobs)
     session.execute(_RELAYED, {"ids": [event_id for event_id, _, _ in events], "now": now})
     return len(events)
 
 
-def _claimable(now: datetime) -> Any:
-    queued_and_due = and_(Job.status == JobStatus.queued, Job.run_at <= now)
-    lease_expired = and_(Job.status == JobStatus.running, Job.locked_until < now)
-    return or_(queued_and_due, lease_expired)
+def _event_job_key(event_id: int, kind: str) -> str:
+    return f"event:{event_id}:{kind}"
+
+
+# A job can be claimed when it is queued and due, or running on a lease that has expired (its worker died). The two
+# are read by separate statements, each a seek on (status, run_at): with an OR of the two, SQLite read every row of
+# the table, done jobs included (kept a week: millions under a hospital feed), to claim one.
+def _due(now: datetime) -> Any:
+    return and_(Job.status == JobStatus.queued, Job.run_at <= now)
+
+
+def _lease_expired(now: datetime) -> Any:
+    return and_(Job.status == JobStatus.running, Job.locked_until < now)
+
+
+def claimable_first(condition: Any) -> Select[tuple[Job]]:
+    return select(Job).where(condition).order_by(Job.run_at, Job.id).limit(1).with_for_update(skip_locked=True)
 
 
 def claim_job(session: Session, worker_id: str, now: datetime, lease: timedelta) -> ClaimedJob | None:
-    job = session.scalars(
-        select(Job).where(_claimable(now)).order_by(Job.run_at, Job.id).limit(1).with_for_update(skip_locked=True)
-    ).first()
-    if job is None:
+    """The job due first (by run_at, then id), queued or left behind by a dead worker; None when none is due."""
+    found = [job for condition in (_due(now), _lease_expired(now))
+             if (job := session.scalars(claimable_first(condition)).first()) is not None]
+    if not found:
         return None
+    job = min(found, key=lambda j: (j.run_at, j.id))
     if job.attempts >= job.max_attempts:  # its last worker died mid-run with no attempts left
         _bury(job, "the worker running it stopped and no attempts are left", now)
         return claim_job(session, worker_id, now, lease)
@@ -215,15 +275,19 @@ def claim_job(session: Session, worker_id: str, now: datetime, lease: timedelta)
     return ClaimedJob(job.id, job.kind, dict(job.payload), job.attempts, job.max_attempts)
 
 
+def claimable_of_kind(condition: Any, kind: str, limit: int) -> Select[Any]:
+    return (select(_JOBS.c.id, _JOBS.c.payload, _JOBS.c.attempts, _JOBS.c.max_attempts, _JOBS.c.run_at)
+            .where(condition, Job.kind == kind, Job.attempts < Job.max_attempts)
+            .order_by(Job.run_at, Job.id).limit(limit).with_for_update(skip_locked=True))
+
+
 def claim_jobs_of_kind(session: Session, worker_id: str, now: datetime, lease: timedelta, kind: str,
                        limit: int) -> list[ClaimedJob]:
     """Up to `limit` more due jobs of one kind, claimed like claim_job (skipping rows other workers hold): the rows
     are selected (and, on PostgreSQL, locked) in the order they are due, then taken with one UPDATE."""
-    rows = session.execute(
-        select(_JOBS.c.id, _JOBS.c.payload, _JOBS.c.attempts, _JOBS.c.max_attempts)
-        .where(_claimable(now), Job.kind == kind, Job.attempts < Job.max_attempts)
-        .order_by(Job.run_at, Job.id).limit(limit).with_for_update(skip_locked=True)
-    ).all()
+    found = [row for condition in (_due(now), _lease_expired(now))
+             for row in session.execute(claimable_of_kind(condition, kind, limit)).all()]
+    rows = sorted(found, key=lambda row: (row.run_at, row.id))[:limit]
     if not rows:
         return []
     session.execute(_TAKE, {"ids": [row.id for row in rows], "worker": worker_id, "until": now + lease})
