@@ -7,7 +7,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from functools import lru_cache, partial
 from itertools import chain
 from operator import itemgetter
@@ -633,27 +633,6 @@ def insert_returning_key(session: Session, table: Table, values: dict[str, Any])
     row = {**python_defaults(table, values), **values}
     key = table.primary_key.columns.values()[0]
     return driver_insert(table, tuple(row), (key,)).row(session, row)[0]
-
-
-@contextmanager
-def driver_savepoint(session: Session, name: str) -> Iterator[None]:
-    """A SAVEPOINT around a block, on the driver's connection: rolled back to (and released) if the block raises,
-    released otherwise. For a batch writer that adds no ORM objects (the feed's apply, one savepoint a message),
-    where SQLAlchemy's nested transaction cost a tenth of its CPU in bookkeeping for objects it does not have. The
-    name must be an identifier of the caller's own; the block must not commit or roll back the transaction."""
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            with suppress(Exception):  # a lost connection: the block's own error says more, and is raised
-                cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                cursor.execute(f"RELEASE SAVEPOINT {name}")
-            raise
-        cursor.execute(f"RELEASE SAVEPOINT {name}")
-    finally:
-        cursor.close()
 
 
 class PendingInserts:

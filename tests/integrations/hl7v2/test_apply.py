@@ -126,6 +126,26 @@ def test_cancel_admit_cancels_the_encounter_it_created(session: Session) -> None
     assert _events(session)[-1].payload["cancelled_event_key"] == "hl7:CARELOOP-SIM:C1"
 
 
+def test_a_cancel_failing_after_it_marked_the_change_it_undoes_leaves_that_change_as_it_was(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    _patient(session)
+    real_visit_of = apply_module._visit_of
+
+    def failing_for_c3(session: Session, batch: object, message: AdtMessage, encounter: object) -> object:
+        if message.control_id == "C3":  # the undone A03 is marked cancelled by now: its savepoint undoes that
+            raise RuntimeError("boom")
+        return real_visit_of(session, batch, message, encounter)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(apply_module, "_visit_of", failing_for_c3)
+    feed(adt("A01", "C1"), discharge("C2", disposition="01"), adt("A13", "C3"), adt("A08", "C4"))
+    run_worker()
+    statuses = [m.status for m in session.scalars(select(Hl7Message).order_by(Hl7Message.id))]
+    assert statuses == [Hl7MessageStatus.applied] * 2 + [Hl7MessageStatus.failed, Hl7MessageStatus.applied]
+    history = session.scalars(select(EncounterChange).order_by(EncounterChange.id)).all()
+    assert [(c.trigger, c.cancelled_by_key) for c in history] == [("A01", None), ("A03", None), ("A08", None)]
+    assert _encounter(session).status is EncounterStatus.finished
+
+
 def test_a_cancel_with_nothing_to_cancel_fails_with_its_reason_and_the_feed_goes_on(session: Session) -> None:
     _patient(session)
     feed(adt("A13", "C1", visit="V9"), adt("A01", "C2"))
@@ -187,7 +207,7 @@ def test_a_message_failing_half_way_through_a_batch_leaves_nothing_and_the_other
     real_event_type = apply_module._event_type
 
     def failing_for_c2(message: AdtMessage) -> str:
-        if message.control_id == "C2":  # after C2's encounter and visit were written in its savepoint
+        if message.control_id == "C2":  # after C2's encounter got its key and its visit was kept by the batch
             raise RuntimeError("boom")
         return real_event_type(message)
 

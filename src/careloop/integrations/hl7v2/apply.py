@@ -29,7 +29,6 @@ from careloop import access
 from careloop.access import Actor, Permission
 from careloop.clock import utcnow
 from careloop.config import get_settings
-from careloop.db import driver_savepoint
 from careloop.integrations.hl7v2 import events as contract
 from careloop.integrations.hl7v2.adt import AdtMessage, Refusal
 from careloop.integrations.hl7v2.batch import Batch, EncounterState, Pending, VisitState
@@ -89,12 +88,16 @@ def _take_apply_lock(session: Session) -> None:
 
 def apply_one(session: Session, batch: Batch, pending: Pending) -> None:
     if _reads_history(pending):
-        batch.write(session)  # before its savepoint: what earlier messages did is theirs to keep
+        batch.write(session)  # first: what earlier messages did is theirs to keep
     checkpoint = batch.checkpoint()
     try:
-        # The batch adds no ORM objects: a savepoint on the driver (db.driver_savepoint) undoes what the message
-        # wrote (its new encounter), the checkpoint what it changed in the batch's state.
-        with driver_savepoint(session, "hl7_message"):
+        # A message writes nothing until the batch's `write` (its new encounter's key is reserved, its rows wait in
+        # the batch), so forgetting what it changed in the batch undoes it (the checkpoint). Only a cancel changes a
+        # row as it goes (the change it undoes, an ORM object): a savepoint undoes that.
+        if _is_cancel(pending):
+            with session.begin_nested():
+                _apply(session, batch, pending)
+        else:
             _apply(session, batch, pending)
     except DBAPIError:
         raise  # the database, not the message: the job retries
@@ -105,6 +108,10 @@ def apply_one(session: Session, batch: Batch, pending: Pending) -> None:
         log.exception("HL7 message %s could not be applied", pending.id)
         batch.forget(checkpoint)
         pending.mark(Hl7MessageStatus.failed, f"internal error: {exc}")
+
+
+def _is_cancel(pending: Pending) -> bool:
+    return isinstance(pending.message, AdtMessage) and pending.message.trigger in CANCELLED_BY
 
 
 def _reads_history(pending: Pending) -> bool:
@@ -158,7 +165,7 @@ def _apply_event(session: Session, batch: Batch, pending: Pending, message: AdtM
     encounter = dataclasses.replace(found) if found else _start_encounter(message, patient_id)
     _update(encounter, message)
     if encounter.id is None:
-        batch.insert_encounter(session, encounter)  # its id, for its visit, its change row and the event
+        batch.start_encounter(session, encounter)  # its id, for its visit, its change row and the event
     batch.keep(encounter)
     visit = _remember_visit(batch, message, encounter)
     event_type = _event_type(message)

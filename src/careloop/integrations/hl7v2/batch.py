@@ -6,8 +6,8 @@ messages/s under load). Here the batch reads once: the identifiers already held,
 the visits the messages name and their encounters. Each message still runs in its own savepoint; what it
 changes waits in memory (encounters and visits as plain states, replaced rather than changed in place, and
 the audit rows, change rows and outbox events it adds) until `write`, so a message that fails is forgotten by
-putting back what the batch held before it (`checkpoint` / `forget`). Only a new encounter is inserted at once,
-in the message's savepoint, because its id goes into the change row and the event.
+putting back what the batch held before it (`checkpoint` / `forget`). A new encounter is written then too, under a
+key reserved when the message starts it (reserved_keys.py): its id goes into the change row and the event at once.
 """
 
 from __future__ import annotations
@@ -22,12 +22,15 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from careloop.access import Actor
-from careloop.db import PendingInserts, insert_returning_key, update_by_id
+from careloop.bulk_rows import python_defaults
+from careloop.db import PendingInserts, update_by_id
+from careloop.driver_writes import driver_insert
 from careloop.integrations.hl7v2.adt import AdtMessage, Refusal, read_adt
 from careloop.integrations.hl7v2.matching import Match, match_patients
 from careloop.key_match import KeyLookup
 from careloop.models.encounter import Encounter, EncounterClass, EncounterStatus
 from careloop.models.hl7v2 import Hl7Message, Hl7MessageStatus, Hl7Visit
+from careloop.reserved_keys import ReservedKeys
 
 VisitKey = tuple[str, str]  # (MSH-4 sending facility, PV1-19 visit number)
 
@@ -76,7 +79,7 @@ class EncounterState:
 _ENCOUNTER_FIELDS = tuple(f.name for f in dataclasses.fields(EncounterState))
 ENCOUNTER_COLUMNS = tuple(getattr(Encounter, name) for name in _ENCOUNTER_FIELDS)
 # Core statements built once: an ORM insert builds and caches a statement per call, which cost more than the row;
-# a new encounter goes through db.insert_returning_key (the driver's cursor).
+# new encounters go through driver_writes (the driver's cursor).
 _ENCOUNTERS, _VISITS = cast(Table, Encounter.__table__), cast(Table, Hl7Visit.__table__)
 _INSERT_VISIT = insert(_VISITS).returning(_VISITS.c.id, sort_by_parameter_order=True)
 
@@ -92,11 +95,12 @@ class VisitState:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """What the batch held before a message, to put back if its savepoint rolls back."""
+    """What the batch held before a message, to put back if the message fails."""
 
     pending_mark: int
     visits: dict[VisitKey, VisitState]
     encounters: dict[int, EncounterState]
+    new_encounters: tuple[int, ...]
 
 
 @dataclass
@@ -109,6 +113,8 @@ class Batch:
     stored_visits: dict[VisitKey, VisitState]  # as the database holds them: `write` sends the difference
     stored_encounters: dict[int, EncounterState]
     pending: PendingInserts = field(default_factory=PendingInserts)
+    new_encounters: tuple[int, ...] = ()  # started by this batch's messages, not written yet (their keys reserved)
+    keys: ReservedKeys = field(default_factory=ReservedKeys)
 
     @classmethod
     def load(cls, session: Session, actor: Actor, messages: list[Pending], zone: str) -> Batch:
@@ -141,10 +147,10 @@ class Batch:
             self.stored_encounters.update(loaded)
         return self.encounters[encounter_id]
 
-    def insert_encounter(self, session: Session, encounter: EncounterState) -> None:
-        values = {name: getattr(encounter, name) for name in _ENCOUNTER_FIELDS if name != "id"}
-        encounter.id = insert_returning_key(session, _ENCOUNTERS, values)
-        self.stored_encounters[encounter.id] = dataclasses.replace(encounter)
+    def start_encounter(self, session: Session, encounter: EncounterState) -> None:
+        """A new encounter gets its key now; its row is written by `write`, as it stands by then."""
+        encounter.id = self.keys.take(session, _ENCOUNTERS)
+        self.new_encounters = (*self.new_encounters, encounter.id)
 
     def keep(self, encounter: EncounterState) -> None:
         assert encounter.id is not None
@@ -154,14 +160,21 @@ class Batch:
         self.visits[(visit.facility, visit.visit_number)] = visit
 
     def checkpoint(self) -> Checkpoint:
-        return Checkpoint(self.pending.mark(), dict(self.visits), dict(self.encounters))
+        return Checkpoint(self.pending.mark(), dict(self.visits), dict(self.encounters), self.new_encounters)
 
     def forget(self, checkpoint: Checkpoint) -> None:
         self.pending.forget_since(checkpoint.pending_mark)
         self.visits, self.encounters = checkpoint.visits, checkpoint.encounters
+        self.new_encounters = checkpoint.new_encounters  # a key taken for a forgotten encounter is a gap
 
     def write(self, session: Session) -> None:
-        """Send what changed since the last write: encounters, visits, then the pending rows."""
+        """Send what changed since the last write: new encounters, changed ones, visits, then the pending rows."""
+        if self.new_encounters:
+            new = [self.encounters[i] for i in self.new_encounters]
+            rows = [_encounter_row(e) for e in new]
+            driver_insert(_ENCOUNTERS, tuple(rows[0])).many(session, rows)
+            self.stored_encounters.update((e.id, e) for e in new if e.id is not None)
+            self.new_encounters = ()
         changed = [e for i, e in self.encounters.items() if self.stored_encounters.get(i) != e]
         update_by_id(session, Encounter, [_encounter_columns(e) for e in changed])
         self._write_visits(session)
@@ -189,6 +202,11 @@ class Batch:
             by_columns.setdefault(tuple(p.outcome), []).append({"id": p.id, **p.outcome})
         for rows in by_columns.values():
             update_by_id(session, Hl7Message, rows)
+
+
+def _encounter_row(encounter: EncounterState) -> dict[str, Any]:
+    row = {name: getattr(encounter, name) for name in _ENCOUNTER_FIELDS}
+    return {**python_defaults(_ENCOUNTERS, row), **row}  # the public id
 
 
 def _encounter_columns(encounter: EncounterState) -> dict[str, Any]:
