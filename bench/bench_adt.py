@@ -214,19 +214,19 @@ def wait_for_schedules(*, timeout: float) -> None:
 
 
 def wait_until_worked(count: int, *, timeout: float) -> float:
-    """When every stored message was applied (or held or refused) and no job or outbox event is left to do."""
+    """When every stored message was applied (or held or refused) and no job or outbox event is left to do. Each
+    poll asks whether any such row is left (index seeks) and counts the stored messages only once none is: counting
+    whole tables every 50 ms cost the database server a tenth of the run's CPU on PostgreSQL, on the cores the run
+    measures."""
     deadline = time.perf_counter() + timeout
+    left = (select(Hl7Message.id).where(Hl7Message.status == Hl7MessageStatus.received).limit(1),
+            select(OutboxEvent.id).where(OutboxEvent.relayed_at.is_(None)).limit(1),
+            select(Job.id).where(Job.status.in_([JobStatus.queued, JobStatus.running])).limit(1))
     while time.perf_counter() < deadline:
-        with db.unit_of_work() as session:
-            unapplied = session.scalar(select(func.count()).select_from(Hl7Message)
-                                       .where(Hl7Message.status == Hl7MessageStatus.received)) or 0
-            stored = session.scalar(select(func.count()).select_from(Hl7Message)) or 0
-            unrelayed = session.scalar(select(func.count()).select_from(OutboxEvent)
-                                       .where(OutboxEvent.relayed_at.is_(None))) or 0
-            open_jobs = session.scalar(select(func.count()).select_from(Job).where(
-                Job.status.in_([JobStatus.queued, JobStatus.running]))) or 0
-        if stored == count and unapplied == unrelayed == open_jobs == 0:
-            return time.perf_counter()
+        with db.unit_of_work(read_mostly=True) as session:
+            done = all(session.scalar(query) is None for query in left)
+            if done and (session.scalar(select(func.count()).select_from(Hl7Message)) or 0) == count:
+                return time.perf_counter()
         time.sleep(0.05)
     raise SystemExit(f"the worker had not finished after {timeout:.0f} s")
 

@@ -469,6 +469,9 @@ def _run_after_rollback(session: Session) -> None:
             action(fresh)
 
 
+STATISTICS_MIN_ROWS = 1000
+
+
 def refresh_statistics(conn: Connection) -> None:
     """Let the query planners see the data as it is (after a bulk load, and daily from the worker).
 
@@ -477,7 +480,12 @@ def refresh_statistics(conn: Connection) -> None:
     (as the SQLite documentation advises) so this takes seconds, not minutes, at a million patients.
     PostgreSQL's autovacuum does this by itself eventually; after a bulk load we do not wait for it. There a bare
     ANALYZE would take every table of the database, other schemas' too (another deployment's, or a parallel test
-    run's, where it deadlocked against that run's CREATE INDEX): only careloop's own schema is analysed.
+    run's, where it deadlocked against that run's CREATE INDEX): only careloop's own schema is analysed, and of it
+    only the tables holding at least STATISTICS_MIN_ROWS rows. Statistics that say a table is empty make
+    PostgreSQL plan even a primary-key lookup (the foreign-key check of every inserted row) as a scan of it, and a
+    long-lived connection keeps that plan while the table fills: a new deployment's worker, analysing its empty
+    tables at start, then took 3 ms of server time per ADT message, twice its own (BENCHMARKS.md). A table never
+    analysed is planned from its size on disk instead, and autovacuum analyses it as it grows.
     """
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA analysis_limit=1000")
@@ -485,8 +493,12 @@ def refresh_statistics(conn: Connection) -> None:
         return
     tables = conn.exec_driver_sql("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() "
                                   "ORDER BY tablename").scalars().all()
-    if tables:
-        conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")  # names quoted by PostgreSQL itself
+    # Names quoted by PostgreSQL itself; a count that stops at the threshold reads at most that many rows.
+    large = [name for name in tables if conn.exec_driver_sql(
+        f"SELECT count(*) FROM (SELECT 1 FROM {name} LIMIT {STATISTICS_MIN_ROWS}) AS sample").scalar_one()  # noqa: S608
+        >= STATISTICS_MIN_ROWS]
+    if large:
+        conn.exec_driver_sql(f"ANALYZE {', '.join(large)}")
 
 
 def execute_core(session: Session, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
