@@ -4,14 +4,12 @@ statistics until ANALYZE has run, and a redundant "period_end IS NOT NULL" used 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import text
 
 from careloop import db
-from careloop.driver_reads import DriverRead
 from careloop.transitions import complexity, repository
+from tests.query_plans import sqlite_plan
 
 PER_PATIENT_INDEX = "ix_encounters_patient_id_class_code_period_end"
 STATEMENTS = {"index stay": repository._INDEX_STAY[False], "index stay, excluding": repository._INDEX_STAY[True],
@@ -19,20 +17,11 @@ STATEMENTS = {"index stay": repository._INDEX_STAY[False], "index stay, excludin
               "earlier stay, excluding": complexity._EARLIER_STAY[True]}
 
 
-def plan_of(read: DriverRead) -> str:
-    with db.unit_of_work() as session:
-        connection = session.connection()
-        compiled: Any = read.statement.compile(dialect=connection.dialect)
-        arguments = [None] * len(compiled.positiontup)
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled.string}", tuple(arguments)).all()
-    return " / ".join(str(row[-1]) for row in rows)
-
-
 @pytest.mark.parametrize("name", list(STATEMENTS))
 def test_a_patients_stays_are_found_by_the_per_patient_index(backend: str, name: str) -> None:
     if backend != "sqlite":
         pytest.skip("PostgreSQL plans with the statistics autovacuum keeps; the index choice here is SQLite's")
-    plan = plan_of(STATEMENTS[name])
+    plan = sqlite_plan(STATEMENTS[name].statement)
     assert PER_PATIENT_INDEX in plan and "patient_id=?" in plan, plan
 
 

@@ -3,14 +3,11 @@ hospital feed), and the claim's former OR of "queued and due" and "lease expired
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from sqlalchemy import Select
 
-from careloop import db
 from careloop.clock import utcnow
 from careloop.worker.runner import _due, _lease_expired, claimable_first, claimable_of_kind
+from tests.query_plans import sqlite_plan
 
 NOW = utcnow()
 STATEMENTS = {"due": claimable_first(_due(NOW)), "lease expired": claimable_first(_lease_expired(NOW)),
@@ -18,19 +15,10 @@ STATEMENTS = {"due": claimable_first(_due(NOW)), "lease expired": claimable_firs
               "lease expired, of a kind": claimable_of_kind(_lease_expired(NOW), "k", 10)}
 
 
-def plan_of(statement: Select[Any]) -> str:
-    with db.unit_of_work() as session:
-        connection = session.connection()
-        compiled: Any = statement.compile(dialect=connection.dialect)
-        arguments = tuple(compiled.construct_params()[name] for name in compiled.positiontup)
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled.string}", arguments).all()
-    return " / ".join(str(row[-1]) for row in rows)
-
-
 @pytest.mark.parametrize("name", list(STATEMENTS))
 def test_a_claim_seeks_the_status_index(backend: str, name: str) -> None:
     if backend != "sqlite":
         pytest.skip("PostgreSQL plans with the statistics autovacuum keeps; this is SQLite's plan")
-    plan = plan_of(STATEMENTS[name])
+    plan = sqlite_plan(STATEMENTS[name])
     assert "ix_jobs_status_run_at (status=? AND run_at" in plan or "ix_jobs_status_run_at (status=?)" in plan, plan
     assert "SCAN jobs" not in plan, plan
