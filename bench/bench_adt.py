@@ -35,7 +35,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -138,15 +139,22 @@ async def send(port: int, batch: Sequence[Outgoing], connections: int, window: i
     return total
 
 
-def run_server(command: list[str], env: dict[str, str], port: int, batch: Sequence[Outgoing], connections: int,
-               window: int) -> SendReport:
+@contextmanager
+def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[None]:
+    """The server process, from the moment it listens until it is stopped (SIGTERM: it stores what it holds)."""
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, process)
-        return asyncio.run(send(port, batch, connections, window))
+        yield
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
+
+
+def run_server(command: list[str], env: dict[str, str], port: int, batch: Sequence[Outgoing], connections: int,
+               window: int) -> SendReport:
+    with serving(command, env, port):
+        return asyncio.run(send(port, batch, connections, window))
 
 
 def figures(name: str, report: SendReport, count: int) -> list[str]:
@@ -188,9 +196,10 @@ def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, w
             wait_for_schedules(timeout=120)
             wait_until_worked(0, timeout=600)
             port = free_port()
-            started = time.perf_counter()
-            report = run_server([*cli, "mllp", "--port", str(port)], env, port, batch, connections, window)
-            all_done = wait_until_worked(len(batch), timeout=600) - started
+            with serving([*cli, "mllp", "--port", str(port)], env, port):
+                started = time.perf_counter()  # the first message sent: the listener is up, as in production
+                report = asyncio.run(send(port, batch, connections, window))
+                all_done = wait_until_worked(len(batch), timeout=600) - started
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=60)
