@@ -19,6 +19,7 @@ from sqlalchemy import (
     CursorResult,
     Engine,
     Executable,
+    MetaData,
     Table,
     bindparam,
     create_engine,
@@ -683,11 +684,22 @@ class PendingInserts:
             table = model.__table__
             filled = {**python_defaults(table, row), **row}
             by_shape.setdefault((table, tuple(filled)), []).append(filled)
-        for (table, columns), rows in by_shape.items():
-            # One executemany on the driver's cursor (driver_writes.py) per table and set of columns, in the
-            # order the tables were first added to (a history row after the row it describes).
+        # One executemany on the driver's cursor (driver_writes.py) per table and set of columns; parents before
+        # the rows that refer to them (a history row after the row it describes, a readmission link after the
+        # episode it names, whichever was added first), each table's rows in the order they were added.
+        for (table, columns), rows in sorted(by_shape.items(), key=lambda item: _parent_order(item[0][0])):
             driver_insert(table, columns).many(session, rows)
         self._rows.clear()
+
+
+def _parent_order(table: Table) -> int:
+    return _parents_first(table.metadata).get(table.name, -1)
+
+
+@lru_cache(maxsize=8)
+def _parents_first(metadata: MetaData) -> dict[str, int]:
+    """Each table's place with every table it refers to before it (the metadata's dependency order)."""
+    return {table.name: place for place, table in enumerate(metadata.sorted_tables)}
 
 
 def update_by_id(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from careloop import db
-from careloop.models import Job, JobStatus, PathwayWork, Task, TaskStatus, TransitionEpisode
+from careloop.models import Job, JobStatus, PathwayWork, Readmission, Task, TaskStatus, TransitionEpisode
 from careloop.pathways import engine
 from tests.factories import Personas
 from tests.transitions.helpers import event, make_stay, send
@@ -88,3 +88,29 @@ def test_an_event_naming_no_patient_fails_alone_and_the_rest_of_its_batch_is_don
                                              Job.status != JobStatus.done)).one()
         assert failed.payload["event_key"] == "adt:9:A03"
         assert "names patient 999999, who does not exist" in (failed.last_error or "")
+
+
+def test_a_readmission_in_the_batch_of_its_discharge_links_to_the_episode_the_batch_started(
+        personas: Personas) -> None:
+    """The episode and the links wait unwritten until the batch ends; the later events find them, and the rows go
+    in parents first (the first link of this batch was added before the episode the second names)."""
+    patient = personas.patient_id
+    older = make_stay(patient, "2026-10-01T09:00:00Z", "2026-10-28T15:00:00Z")
+    with db.unit_of_work() as s:
+        engine.process_all(s, [_payload("discharged", "adt:0:A03", patient, older, occurred="2026-10-28T15:00:00Z",
+                                        discharged="2026-10-28T15:00:00Z", disposition="home")])
+    first = make_stay(patient, "2026-11-17T09:00:00Z", "2026-11-20T15:00:00Z")
+    second = make_stay(patient, "2026-11-25T09:00:00Z")
+    admitted = {"occurred": "2026-11-25T09:00:00Z", "admitted": "2026-11-25T09:00:00Z"}
+    batch = [_payload("admitted", "adt:1:A01", patient, first, occurred="2026-11-17T09:00:00Z",
+                      admitted="2026-11-17T09:00:00Z"),
+             _payload("discharged", "adt:1:A03", patient, first, **DISCHARGED),
+             _payload("admitted", "adt:2:A01", patient, second, **admitted),
+             _payload("admitted", "adt:2:A06", patient, second, **admitted)]  # the same stay again: one link
+    with db.unit_of_work() as s:
+        engine.process_all(s, batch)
+    with db.unit_of_work() as s:
+        episodes = {e.encounter_id: e.id for e in s.scalars(select(TransitionEpisode))}
+        links = [(r.index_encounter_id, r.readmission_encounter_id, r.episode_id)
+                 for r in s.scalars(select(Readmission).order_by(Readmission.id))]
+    assert links == [(older, first, episodes[older]), (first, second, episodes[first])]

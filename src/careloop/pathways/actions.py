@@ -129,7 +129,14 @@ def _due_at(context: EventContext, due: Due) -> datetime:
 
 
 def _episode_of_event(context: EventContext) -> transitions.EpisodeClock | None:
-    return transitions.episode_clock_for_event(context.session, context.event.event_key)
+    return transitions.episode_clock_for_event(context.session, context.event.event_key, _unwritten(context))
+
+
+def _unwritten(context: EventContext) -> transitions.Unwritten:
+    """The episodes and links this run of events made that wait in its pending inserts."""
+    made = context.shared.setdefault("transitions", transitions.Unwritten())
+    assert isinstance(made, transitions.Unwritten)
+    return made
 
 
 def cancel_task(session: Session, actor: Actor, work: PathwayWork, reason: str) -> str:
@@ -189,7 +196,8 @@ class StartEpisodeSpec(_Spec):
 
 def start_episode(context: EventContext, spec: StartEpisodeSpec, work: Work) -> Made:
     episode = transitions.start_episode(context.session, context.actor, context.event, context.patient,
-                                        pathway=work.pathway, version=work.version, into=context.pending)
+                                        pathway=work.pathway, version=work.version, into=context.pending,
+                                        unwritten=_unwritten(context))
     context.remember("episode", episode)  # the tasks due on its TCM clock need not look it up
     return Made("episode", episode.id)
 
@@ -209,7 +217,8 @@ class LinkReadmissionSpec(_Spec):
 
 def link_readmission(context: EventContext, spec: LinkReadmissionSpec, work: Work) -> Made | None:
     link_id = transitions.link_readmission(context.session, context.actor, context.event, context.patient,
-                                           within_days=spec.within_days, into=context.pending)
+                                           within_days=spec.within_days, into=context.pending,
+                                           unwritten=_unwritten(context))
     return Made("readmission", link_id) if link_id is not None else None
 
 

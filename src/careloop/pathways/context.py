@@ -36,6 +36,9 @@ class EventContext:
     # Rows nothing reads back while the batch is processed (audit rows, task and episode history): written by
     # the engine with one INSERT per table when the batch's events are done, in the same transaction.
     pending: PendingInserts = field(default_factory=PendingInserts)
+    # What the actions keep for the whole run of events, shared like `pending`: what they made that waits in it
+    # unwritten, for the later events of the run to find (an episode a readmission links to).
+    shared: dict[str, Any] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def cached(self, name: str, load: Callable[[EventContext], T]) -> T:

@@ -103,6 +103,7 @@ def _process_run(session: Session, actor: Actor, events: list[EncounterEvent],
     cancelled = _remember(session, heard)
     facts = PatientFacts(session, patients)
     pending = PendingInserts()
+    shared: dict[str, Any] = {}
     outcomes: list[Outcome | _Fired] = []
     for event, rules in zip(events, listening, strict=True):
         if not rules:
@@ -111,7 +112,7 @@ def _process_run(session: Session, actor: Actor, events: list[EncounterEvent],
             outcomes.append(Outcome((), 0, 0, skipped=f"cancelled by {cancelled[event.event_key]} before it was "
                                                       "processed"))
         else:
-            context = EventContext(session, actor, event, patients[event.patient_id], facts, pending)
+            context = EventContext(session, actor, event, patients[event.patient_id], facts, pending, shared)
             outcomes.append(_fire(context, rules))
     fired = [item for item in outcomes if isinstance(item, _Fired) and item.rules]
     _apply(session, fired, pending)

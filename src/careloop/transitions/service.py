@@ -4,18 +4,17 @@ read an episode, record contacts, tick the checklist, set the complexity and rec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import NamedTuple, cast
+from typing import NamedTuple
 from uuid import UUID, uuid4
 
-from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from careloop import access
 from careloop.access import Actor, PatientRef, Permission
 from careloop.clock import utcnow
-from careloop.db import PendingInserts, insert_returning_key
+from careloop.db import PendingInserts
 from careloop.errors import Conflict, InvalidInput, NotFound
 from careloop.models import (
     ChecklistItem,
@@ -61,20 +60,32 @@ class EpisodeClock(NamedTuple):
     visit_due: date
 
 
-def episode_clock_for_event(session: Session, event_key: str) -> EpisodeClock | None:
+@dataclass
+class Unwritten:
+    """The episodes and readmission links a batch writer (the pathway engine's run of events) has made and not yet
+    written (their rows wait in its pending inserts, under keys reserved at once): later events of the batch find
+    them here as they would find them in the database."""
+
+    episodes_by_event: dict[str, EpisodeClock] = field(default_factory=dict)
+    active_episode_by_encounter: dict[int, int] = field(default_factory=dict)  # the latest, as the database's read
+    links: dict[tuple[int, int], int] = field(default_factory=dict)  # (index stay, readmission) -> link
+
+
+def episode_clock_for_event(session: Session, event_key: str, unwritten: Unwritten) -> EpisodeClock | None:
+    if (made := unwritten.episodes_by_event.get(event_key)) is not None:
+        return made
     row = repo.clock_for_event(session, event_key)
     return EpisodeClock(*row) if row is not None else None
 
 
 def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient: PatientRef, *, pathway: str,
-                  version: int, into: PendingInserts) -> EpisodeClock:
+                  version: int, into: PendingInserts, unwritten: Unwritten) -> EpisodeClock:
     """A discharge to a community setting starts the TCM clock (see tcm.py for the rules and their source).
 
-    Done by the pathway engine in its batch: the audit row, the checklist and the first history row join its
-    pending inserts (nothing reads them back before the batch writes them, in the same transaction); the episode
-    row itself is written at once, built as a row rather than an ORM object, as later events of the batch may
-    read it (a readmission finds the active episode of the stay it follows)."""
-    existing = episode_clock_for_event(session, event.event_key)
+    Done by the pathway engine in its batch: the episode (as a row, under a key reserved now), its audit row, its
+    checklist and its first history row join the batch's pending inserts, written when the batch's events are
+    done, in the same transaction; `unwritten` lets the batch's later events find the episode meanwhile."""
+    existing = episode_clock_for_event(session, event.event_key, unwritten)
     if existing is not None:
         return existing
     discharged_at = event.discharged_at or event.occurred_at
@@ -83,7 +94,7 @@ def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient
     public_id = uuid4()
     access.require(session, actor, Permission.patient_write, patient, action="episode.start",
                    entity_type="episode", entity_id=str(public_id), audit_into=into)
-    episode_id: int = insert_returning_key(session, _EPISODES, {
+    episode_id = into.add_row(session, TransitionEpisode, {
         "public_id": public_id, "patient_id": patient.id, "encounter_id": event.encounter_id,
         "event_key": event.event_key, "pathway": pathway, "pathway_version": version, "status": EpisodeStatus.active,
         "facility": event.facility, "from_class": event.encounter_class.value if event.encounter_class else "inpatient",
@@ -94,11 +105,11 @@ def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient
     for code in ChecklistCode:
         into.add(ChecklistItem, {"episode_id": episode_id, "code": code.value})
     _log(session, episode_id, actor, "started", f"{pathway} v{version}; complexity {level.value}: {why}", into=into)
-    return EpisodeClock(episode_id, clock.contact_due, clock.visit_due)
-
-
-_EPISODES = cast(Table, TransitionEpisode.__table__)
-_READMISSIONS = cast(Table, Readmission.__table__)
+    started = EpisodeClock(episode_id, clock.contact_due, clock.visit_due)
+    unwritten.episodes_by_event[event.event_key] = started
+    if event.encounter_id is not None:
+        unwritten.active_episode_by_encounter[event.encounter_id] = episode_id
+    return started
 
 
 def mark_entered_in_error(session: Session, actor: Actor, episode_id: int, reason: str) -> None:
@@ -112,12 +123,12 @@ def mark_entered_in_error(session: Session, actor: Actor, episode_id: int, reaso
 
 
 def link_readmission(session: Session, actor: Actor, event: EncounterEvent, patient: PatientRef, *,
-                     within_days: int = 30, into: PendingInserts) -> int | None:
+                     within_days: int = 30, into: PendingInserts, unwritten: Unwritten) -> int | None:
     """Link this inpatient admission to the stay it follows within `within_days` (readmission.py has the rule);
     the link's id (an earlier one's if the two stays were linked already), or None when it follows none.
 
-    Done by the pathway engine in its batch, as start_episode: the audit row and the episode's history row wait
-    for the batch's end, and the link is written at once, as a row."""
+    Done by the pathway engine in its batch, as start_episode: the link, its audit row and the episode's history
+    row wait for the batch's end; `unwritten` holds the links and episodes the batch made before this event."""
     if event.encounter_id is None:
         return None
     admitted_at = event.admitted_at or event.occurred_at
@@ -125,19 +136,21 @@ def link_readmission(session: Session, actor: Actor, event: EncounterEvent, pati
                             event.encounter_id)
     if index is None:
         return None
-    existing = repo.readmission_link_id(session, index.id, event.encounter_id)
+    pair = (index.id, event.encounter_id)
+    existing = unwritten.links.get(pair) or repo.readmission_link_id(session, *pair)
     if existing is not None:
         return existing
     why = readmission_rule.planned_reason(event.admission_type, repo.reason_code(session, event.encounter_id))
-    episode_id = repo.active_id_for_encounter(session, index.id)
+    episode_id = unwritten.active_episode_by_encounter.get(index.id) or repo.active_id_for_encounter(session, index.id)
     days = (local_date(admitted_at) - local_date(index.period_end)).days
     public_id = uuid4()
     access.require(session, actor, Permission.patient_write, patient, action="readmission.link",
                    entity_type="readmission", entity_id=str(public_id), audit_into=into)
-    link_id: int = insert_returning_key(session, _READMISSIONS, {
+    link_id = into.add_row(session, Readmission, {
         "public_id": public_id, "patient_id": patient.id, "index_encounter_id": index.id,
         "readmission_encounter_id": event.encounter_id, "episode_id": episode_id, "days_after_discharge": days,
         "planned": why is not None, "planned_reason": why, "event_key": event.event_key, "created_at": utcnow()})
+    unwritten.links[pair] = link_id
     if episode_id is not None:
         kind = "planned" if why else "unplanned"
         _log(session, episode_id, actor, "readmitted",
