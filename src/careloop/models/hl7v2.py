@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from careloop.models.base import Base, IntPK, PublicId, str_enum
@@ -37,6 +37,9 @@ class Hl7Message(IntPK, PublicId, Base):
     version: Mapped[str | None] = mapped_column(String(16))
     received_at: Mapped[datetime]
     raw: Mapped[str] = mapped_column(Text)
+    # The listener's reading of an accepted message (adt.reading_of), which the worker applies without reading the
+    # raw text again; NULL for refused messages and those stored before it was kept.
+    reading: Mapped[list[Any] | None] = mapped_column(JSON)
     status: Mapped[Hl7MessageStatus] = mapped_column(str_enum(Hl7MessageStatus, 16))
     ack_code: Mapped[str] = mapped_column(String(2))  # AA, AE, AR: what the sender was told
     error: Mapped[str | None] = mapped_column(Text)  # why it was refused, held or could not be applied

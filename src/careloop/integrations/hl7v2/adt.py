@@ -1,17 +1,18 @@
 """Read an ADT message into plain values, or refuse it with the reason and the HL7 error code.
 
 Fields: HL7 v2.5 chapter 3 (ADT) and chapter 2 (MSH), as listed in ../shared/CLINICAL-REFERENCE.md section 2.
-Everything here is pure: the listener calls it in the ACK path to refuse what can never be applied, and the
-worker calls it again to apply what was accepted.
+Everything here is pure: the listener calls it in the ACK path to refuse what can never be applied, and stores its
+reading of what it accepted (`reading_of`), which the worker applies (`from_reading`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from typing import TypedDict
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from careloop.integrations.hl7v2.events import EncounterClassName
@@ -165,6 +166,42 @@ def read_parsed(message: Message, local_zone: str = "UTC") -> AdtMessage:
     visit = _read_visit(message, header["trigger"], zone)
     patient = _read_patient(message, zone)
     return AdtMessage(**header, **patient, **visit, occurred_at=_occurred_at(message, zone))
+
+
+# The stored form of a reading (hl7_messages.reading): the format's number, then the fields in AdtMessage's order,
+# times and dates as ISO text, identifiers as [value, system, type_code]. Change the number whenever read_parsed
+# reads a message differently or AdtMessage changes: a reading of another format is then read again from the raw
+# text (`from_reading` gives None).
+READING_FORMAT = 1
+_FIELDS = tuple(f.name for f in dataclasses.fields(AdtMessage))
+_TIMES = frozenset({"occurred_at", "admitted_at", "discharged_at"})
+
+
+def reading_of(message: AdtMessage) -> list[Any]:
+    """The message as read, for the store: the worker applies it without reading the raw text again."""
+    values: list[Any] = [READING_FORMAT]
+    for name in _FIELDS:
+        value = getattr(message, name)
+        if name == "identifiers":
+            value = [[i.value, i.system, i.type_code] for i in value]
+        elif isinstance(value, date):  # datetimes too
+            value = value.isoformat()
+        values.append(value)
+    return values
+
+
+def from_reading(stored: list[Any] | None) -> AdtMessage | None:
+    """The message as the listener read it; None for no reading, or one of another format."""
+    if not stored or stored[0] != READING_FORMAT or len(stored) != len(_FIELDS) + 1:
+        return None
+    fields = dict(zip(_FIELDS, stored[1:], strict=True))
+    for name in _TIMES:
+        if fields[name] is not None:
+            fields[name] = datetime.fromisoformat(fields[name])
+    if fields["birth_date"] is not None:
+        fields["birth_date"] = date.fromisoformat(fields["birth_date"])
+    fields["identifiers"] = tuple(Identifier(*identifier) for identifier in fields["identifiers"])
+    return AdtMessage(**fields)
 
 
 @functools.lru_cache(maxsize=8)

@@ -76,8 +76,8 @@ def apply_pending(session: Session, payload: Mapping[str, Any]) -> None:
 
 
 # Plain rows rather than ORM objects: a message's outcome is written with the batch's others in one UPDATE.
-_PENDING = (select(Hl7Message.id, Hl7Message.public_id, Hl7Message.raw, Hl7Message.identifier_system,
-                   Hl7Message.identifier_value)
+_PENDING = (select(Hl7Message.id, Hl7Message.public_id, Hl7Message.raw, Hl7Message.reading,
+                   Hl7Message.identifier_system, Hl7Message.identifier_value)
             .where(Hl7Message.status == bindparam("status")).order_by(Hl7Message.id).limit(bindparam("limit")))
 
 

@@ -25,7 +25,7 @@ from careloop.access import Actor
 from careloop.bulk_rows import python_defaults
 from careloop.db import PendingInserts, update_by_id
 from careloop.driver_writes import driver_insert
-from careloop.integrations.hl7v2.adt import AdtMessage, Refusal, read_adt
+from careloop.integrations.hl7v2.adt import AdtMessage, Refusal, from_reading, read_adt
 from careloop.integrations.hl7v2.matching import Match, match_patients
 from careloop.key_match import KeyLookup
 from careloop.models.encounter import Encounter, EncounterClass, EncounterStatus
@@ -42,6 +42,7 @@ class Pending:
     id: int
     public_id: uuid.UUID
     raw: str
+    reading: list[Any] | None  # the listener's (adt.reading_of)
     identifier_system: str | None
     identifier_value: str | None
     message: AdtMessage | Refusal | None = None  # read once when the batch is loaded
@@ -119,7 +120,7 @@ class Batch:
     @classmethod
     def load(cls, session: Session, actor: Actor, messages: list[Pending], zone: str) -> Batch:
         for pending in messages:
-            pending.message = _read(pending.raw, zone)
+            pending.message = from_reading(pending.reading) or _read(pending.raw, zone)
         readable = [p for p in messages if isinstance(p.message, AdtMessage)]
         adts = [p.message for p in readable if isinstance(p.message, AdtMessage)]
         for pending, match in zip(readable, match_patients(session, [m.identifiers for m in adts]), strict=True):

@@ -16,6 +16,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from careloop.db import insert_all_ignoring_conflict
+from careloop.integrations.hl7v2.adt import reading_of
 from careloop.integrations.hl7v2.intake import Received
 from careloop.models.hl7v2 import Hl7Message, Hl7MessageStatus
 from careloop.worker.queue import enqueue
@@ -60,6 +61,7 @@ def _row(received: Received, now: datetime) -> dict[str, Any]:
         "version": (message.version if message else header.version)[:16] or None,
         "received_at": now,
         "raw": received.raw,
+        "reading": reading_of(message) if message else None,
         "status": Hl7MessageStatus.received if message else Hl7MessageStatus.rejected,
         "ack_code": received.ack_code,
         "error": received.refusal.text if received.refusal else None,
