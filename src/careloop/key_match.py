@@ -1,5 +1,6 @@
-"""Rows found by a composite key ((system, value), (facility, visit number)) for a whole batch of keys, each key
-answered by a seek in the key's unique index, with statements compiled once.
+"""Rows found by a key for a whole batch of keys (a composite one, (system, value) or (facility, visit number), or a
+single column such as a batch's patient ids), each key answered by a seek in the key's unique index, with statements
+compiled once.
 
 `tuple_(a, b).in_(keys)` reads well, but SQLite plans `(a, b) IN (VALUES ...)` as a scan of the whole table testing
 each row against the list, statistics or not: the HL7 feed's patient match read every patient identifier for each

@@ -23,6 +23,7 @@ from careloop.clock import utcnow
 from careloop.db import PendingInserts, insert_all_ignoring_conflict, insert_ignoring_conflict
 from careloop.driver_writes import DriverWrite
 from careloop.errors import InvalidInput
+from careloop.key_match import KeyLookup
 from careloop.models import PathwayEvent, PathwayWork, Patient
 from careloop.pathways import actions
 from careloop.pathways.actions import Step
@@ -187,7 +188,7 @@ def _remember(session: Session, events: list[EncounterEvent]) -> dict[str, str |
 def _patients(session: Session, events: list[EncounterEvent]) -> dict[int, EventPatient]:
     """As rows: an ORM object per patient cost more than the rest of what the engine reads for an event."""
     wanted = {event.patient_id for event in events}
-    patients = {row[0]: EventPatient(*row) for row in session.execute(_PATIENTS, {"ids": sorted(wanted)})}
+    patients = {row[0]: EventPatient(*row) for row in _PATIENTS.rows(session, [(i,) for i in sorted(wanted)])}
     missing = sorted(wanted - set(patients))
     if missing:
         named = next(event for event in events if event.patient_id == missing[0])
@@ -195,8 +196,7 @@ def _patients(session: Session, events: list[EncounterEvent]) -> dict[int, Event
     return patients
 
 
-_PATIENTS = select(Patient.id, Patient.public_id, Patient.given, Patient.family).where(
-    Patient.id.in_(bindparam("ids", expanding=True)))
+_PATIENTS = KeyLookup(select(Patient.id, Patient.public_id, Patient.given, Patient.family), (Patient.id,))
 
 
 def cancel(session: Session, actor: Actor, event: EncounterEvent) -> Outcome:

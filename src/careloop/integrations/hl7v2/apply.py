@@ -29,6 +29,7 @@ from careloop import access
 from careloop.access import Actor, Permission
 from careloop.clock import utcnow
 from careloop.config import get_settings
+from careloop.driver_reads import DriverRead
 from careloop.integrations.hl7v2 import events as contract
 from careloop.integrations.hl7v2.adt import AdtMessage, Refusal
 from careloop.integrations.hl7v2.batch import Batch, EncounterState, Pending, VisitState
@@ -65,20 +66,22 @@ def feed_actor() -> Actor:
 def apply_pending(session: Session, payload: Mapping[str, Any]) -> None:
     """Job handler: apply the oldest received messages; queue a follow-up while more are waiting."""
     _take_apply_lock(session)
-    rows = session.execute(_PENDING, {"status": Hl7MessageStatus.received, "limit": BATCH}).all()
+    rows = _PENDING.rows(session, {"status": Hl7MessageStatus.received, "limit": BATCH})
     batch = Batch.load(session, feed_actor(), [Pending(*row) for row in rows], get_settings().timezone)
     for pending in batch.messages:
         apply_one(session, batch, pending)
     batch.finish(session)
     if len(rows) == BATCH:
-        last = rows[-1].id
+        last = rows[-1][0]
         enqueue(session, APPLY_JOB, {"after_message_id": last}, key=f"{APPLY_JOB}:after:{last}")
 
 
-# Plain rows rather than ORM objects: a message's outcome is written with the batch's others in one UPDATE.
-_PENDING = (select(Hl7Message.id, Hl7Message.public_id, Hl7Message.raw, Hl7Message.reading,
-                   Hl7Message.identifier_system, Hl7Message.identifier_value)
-            .where(Hl7Message.status == bindparam("status")).order_by(Hl7Message.id).limit(bindparam("limit")))
+# Plain rows rather than ORM objects (a message's outcome is written with the batch's others in one UPDATE), read on
+# the driver's cursor.
+_PENDING = DriverRead(select(Hl7Message.id, Hl7Message.public_id, Hl7Message.raw, Hl7Message.reading,
+                             Hl7Message.identifier_system, Hl7Message.identifier_value)
+                      .where(Hl7Message.status == bindparam("status")).order_by(Hl7Message.id)
+                      .limit(bindparam("limit")))
 
 
 def _take_apply_lock(session: Session) -> None:
