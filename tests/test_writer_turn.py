@@ -1,4 +1,4 @@
-"""SQLite writers take turns in the kernel (careloop.db.WriterTurnConnection): a writing unit of work holds
+"""SQLite writers take turns in the kernel (careloop.writer_turn.WriterTurnConnection): a writing unit of work holds
 its turn from BEGIN IMMEDIATE to its COMMIT or ROLLBACK, another writer waits for it without polling, and
 a read-mostly unit reads without one."""
 
@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from careloop import db
+from careloop.writer_turn import WriterTurnConnection
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_a_read_mostly_unit_reads_while_a_writer_holds_the_turn(sqlite_file: Pat
 
 
 def test_a_closed_connection_gives_its_turn_back(sqlite_file: Path) -> None:
-    connection = db.WriterTurnConnection(str(sqlite_file), turn_file=str(_turn_file(sqlite_file)))
+    connection = WriterTurnConnection(str(sqlite_file), turn_file=str(_turn_file(sqlite_file)))
     connection.wait_for_turn()
     connection.close()
     with db.unit_of_work() as s:  # would wait for ever if the turn were still held

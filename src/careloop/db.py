@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +35,7 @@ from careloop.driver_writes import DriverWrite, driver_insert, driver_update_by_
 from careloop.group_commit import Append, GroupCommitter, Ticket
 from careloop.reserved_keys import ReservedKeys
 from careloop.wal_checkpoint import WalCheckpointer
+from careloop.writer_turn import WriterTurnConnection
 
 
 def is_sqlite(url: str) -> bool:
@@ -196,63 +195,6 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
-
-
-class WriterTurnConnection(sqlite3.Connection):
-    """A SQLite connection whose writers wait for their turn in the kernel, in the order they came.
-
-    SQLite has one write lock, and a writer that finds it taken sleeps in the busy handler on a fixed
-    schedule (1, 2, 5, 10 ... up to 100 ms between tries), whoever else is waiting. A process that writes
-    again as soon as it commits (the worker, the listener's group commit) took the lock back in the gap time
-    after time, while the others slept: with the worker running, the HL7 listener's commits waited on it and
-    its intake fell from 2,750 to 470 messages a second (BENCHMARKS.md). So before BEGIN IMMEDIATE a writer
-    takes an exclusive `flock` on a file beside the database and holds it to its COMMIT or ROLLBACK. Waiters
-    sleep in the kernel and are woken when it is released, not at their next poll, and the one that just
-    wrote queues behind them. Each connection has its own open file, so threads of one process queue too.
-    Writers that do not use these connections (another program) still meet SQLite's own lock and its busy
-    handler, which stays the rule that keeps the database safe; the turn only orders our writers.
-    """
-
-    def __init__(self, *args: Any, turn_file: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._turn_file = turn_file
-        self._turn_fd: int | None = None
-        self._has_turn = False
-
-    def wait_for_turn(self) -> None:
-        if self._has_turn:
-            return
-        if self._turn_fd is None:
-            self._turn_fd = os.open(self._turn_file, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self._turn_fd, fcntl.LOCK_EX)  # the interpreter lock is released while it waits
-        self._has_turn = True
-
-    def end_turn(self) -> None:
-        if self._has_turn:
-            self._has_turn = False
-            assert self._turn_fd is not None
-            fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
-
-    def commit(self) -> None:
-        try:
-            super().commit()
-        finally:
-            self.end_turn()
-
-    def rollback(self) -> None:
-        try:
-            super().rollback()
-        finally:
-            self.end_turn()
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self.end_turn()
-            if self._turn_fd is not None:
-                os.close(self._turn_fd)
-                self._turn_fd = None
 
 
 def _wait_for_writer_turn(dbapi_connection: Any) -> None:

@@ -2,7 +2,7 @@
 
 By default SQLite checkpoints inside a COMMIT: the writer whose commit takes the log past 1,000 pages copies the
 log's pages into the database file and, with synchronous=NORMAL, waits for the disk to sync both, while it still
-holds the write lock (and careloop's writer turn, db.WriterTurnConnection). Under a hospital feed that was the
+holds the write lock (and careloop's writer turn, writer_turn.py). Under a hospital feed that was the
 worker's commits, the listener's ACKs waiting behind them: without it the worker's wall time fell by a tenth on
 the same CPU time (BENCHMARKS.md). The long-running writers (the worker, the MLLP listener, the demo) therefore
 turn the automatic checkpoint off on their connections and run this thread, which checkpoints PASSIVE (it takes no
