@@ -51,7 +51,7 @@ def add_task(session: Session, actor: Actor, patient: access.PatientRef, data: T
     now = utcnow()
     access.require(session, actor, Permission.task_write, patient, action="task.create", audit_into=into)
     user, team = _owner_of(session, patient.id, data.owner)
-    status = TaskStatus.ready if user is not None else TaskStatus.requested  # as _new_task decides
+    status = _first_status(user)
     row = {"public_id": uuid4(), "patient_id": patient.id, "type": data.type, "title": data.title,
            "description": data.description, "priority": data.priority, "priority_rank": PRIORITY_RANK[data.priority],
            "due_at": data.due_at, "requester_id": actor.user_id, "authored_on": now, "last_modified": now,
@@ -72,9 +72,13 @@ def _new_task(session: Session, actor: Actor, patient: Patient, data: TaskCreate
                 due_at=data.due_at, requester_id=actor.user_id, authored_on=now, last_modified=now,
                 status=TaskStatus.ready)
     _assign(session, task, patient, data.owner)
-    # Owned by a person, it is ready to do; queued to a team or role, someone must first accept it.
-    task.status = TaskStatus.ready if task.owner_user_id is not None else TaskStatus.requested
+    task.status = _first_status(task.owner_user)
     return task
+
+
+def _first_status(owner: User | None) -> TaskStatus:
+    """Owned by a person, a new task is ready to do; queued to a team or role, someone must first accept it."""
+    return TaskStatus.ready if owner is not None else TaskStatus.requested
 
 
 def _announce_assignment(session: Session, task: Task, actor: Actor) -> None:
