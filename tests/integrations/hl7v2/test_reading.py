@@ -37,6 +37,12 @@ def test_no_reading_or_another_format_is_read_again() -> None:
     assert from_reading(None) is None
     assert from_reading([READING_FORMAT + 1, *stored[1:]]) is None
     assert from_reading(stored[:-1]) is None
+    damaged = list(stored)
+    damaged[1 + 7] = "not a time"  # occurred_at
+    assert from_reading(damaged) is None
+    damaged = list(stored)
+    damaged[1 + 8] = [["only one part"]]  # identifiers
+    assert from_reading(damaged) is None
 
 
 def test_the_listener_stores_its_reading_and_the_worker_applies_with_or_without_it(session: Session) -> None:

@@ -191,16 +191,20 @@ def reading_of(message: AdtMessage) -> list[Any]:
 
 
 def from_reading(stored: list[Any] | None) -> AdtMessage | None:
-    """The message as the listener read it; None for no reading, or one of another format."""
+    """The message as the listener read it; None for no reading, one of another format, or one that cannot be read
+    back (edited by hand, say): the worker then reads the raw text, which is always kept."""
     if not stored or stored[0] != READING_FORMAT or len(stored) != len(_FIELDS) + 1:
         return None
     fields = dict(zip(_FIELDS, stored[1:], strict=True))
-    for name in _TIMES:
-        if fields[name] is not None:
-            fields[name] = datetime.fromisoformat(fields[name])
-    if fields["birth_date"] is not None:
-        fields["birth_date"] = date.fromisoformat(fields["birth_date"])
-    fields["identifiers"] = tuple(Identifier(*identifier) for identifier in fields["identifiers"])
+    try:
+        for name in _TIMES:
+            if fields[name] is not None:
+                fields[name] = datetime.fromisoformat(fields[name])
+        if fields["birth_date"] is not None:
+            fields["birth_date"] = date.fromisoformat(fields["birth_date"])
+        fields["identifiers"] = tuple(Identifier(*identifier) for identifier in fields["identifiers"])
+    except (TypeError, ValueError):
+        return None
     return AdtMessage(**fields)
 
 
