@@ -31,7 +31,14 @@ from sqlalchemy.sql.selectable import TextualSelect
 
 from careloop.bulk_rows import python_defaults
 from careloop.config import get_settings
-from careloop.driver_writes import DriverWrite, driver_insert, driver_update_by_id
+from careloop.driver_writes import (
+    DriverWrite,
+    conflict_ignoring_insert_each,
+    driver_insert,
+    driver_update_by_id,
+    insert_sql,
+    quoted_names,
+)
 from careloop.group_commit import Append, GroupCommitter, Ticket
 from careloop.reserved_keys import ReservedKeys
 from careloop.wal_checkpoint import WalCheckpointer
@@ -540,7 +547,7 @@ def conflict_ignoring_insert(table: Table, values: dict[str, Any], conflict_colu
 def _conflict_ignoring_insert(table: Table, columns: tuple[str, ...], conflict_columns: tuple[str, ...],
                               returning: tuple[str, ...]) -> TextualSelect:
     values = "(" + ", ".join(f":{name}" for name in columns) + ")"
-    sql = _insert_sql(table, columns, values, conflict_columns) + " RETURNING " + _names(table, returning)
+    sql = _insert_sql(table, columns, values, conflict_columns) + " RETURNING " + quoted_names(table, returning)
     typed = [bindparam(name, type_=table.c[name].type) for name in columns]
     return text(sql).bindparams(*typed).columns(*(table.c[name] for name in returning))
 
@@ -553,7 +560,7 @@ def _conflict_ignoring_insert_of(table: Table, columns: tuple[str, ...], conflic
     time cost more than SQLite's work on the rows."""
     values = ", ".join("(" + ", ".join(f":_{n}_{name}" for name in columns) + ")" for n in range(count))
     # The parameters are named as _multi_row_names names them.
-    sql = _insert_sql(table, columns, values, conflict_columns) + " RETURNING " + _names(table, returning)
+    sql = _insert_sql(table, columns, values, conflict_columns) + " RETURNING " + quoted_names(table, returning)
     typed = [bindparam(f"_{n}_{name}", type_=table.c[name].type) for n in range(count) for name in columns]
     return DriverWrite(text(sql).bindparams(*typed).columns(*(table.c[name] for name in returning)))
 
@@ -563,23 +570,12 @@ def _conflict_ignoring_insert_each(table: Table, columns: tuple[str, ...],
                                    conflict_columns: tuple[str, ...]) -> DriverWrite:
     """Without RETURNING, for an executemany (the drivers return no rows from one), on the driver's cursor."""
     values = "(" + ", ".join(f":{name}" for name in columns) + ")"
-    typed = [bindparam(name, type_=table.c[name].type) for name in columns]
-    return DriverWrite(text(_insert_sql(table, columns, values, conflict_columns)).bindparams(*typed))
+    return conflict_ignoring_insert_each(table, columns, conflict_columns,
+                                         _insert_sql(table, columns, values, conflict_columns))
 
 
 def _insert_sql(table: Table, columns: tuple[str, ...], values: str, conflict_columns: tuple[str, ...]) -> str:
-    # Only identifiers from the table's metadata are spliced in; every value is a bound parameter.
-    return (f"INSERT INTO {_quoted(table.name)} ({_names(table, columns)}) VALUES {values} "  # noqa: S608
-            f"ON CONFLICT ({_names(table, conflict_columns)}) DO NOTHING")
-
-
-def _names(table: Table, keys: tuple[str, ...]) -> str:
-    return ", ".join(_quoted(table.c[key].name) for key in keys)
-
-
-def _quoted(identifier: str) -> str:
-    """Always double-quoted, which both backends read the same way (a word reserved in one is safe in both)."""
-    return '"' + identifier.replace('"', '""') + '"'
+    return insert_sql(table, columns, f"VALUES {values}", conflict_columns)
 
 
 def insert_returning_key(session: Session, table: Table, values: dict[str, Any]) -> Any:

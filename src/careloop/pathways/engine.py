@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from careloop import access
 from careloop.access import Actor, Permission, system_actor
 from careloop.clock import utcnow
 from careloop.db import PendingInserts, insert_all_ignoring_conflict, insert_ignoring_conflict
-from careloop.driver_writes import DriverWrite
+from careloop.driver_writes import driver_update_by
 from careloop.errors import InvalidInput
 from careloop.key_match import KeyLookup
 from careloop.models import PathwayEvent, PathwayWork, Patient
@@ -150,15 +150,15 @@ def _apply(session: Session, fired: list[_Fired], pending: PendingInserts) -> No
             item.created += 1
             made = planned.step.kind.run(item.context, planned.step.spec, planned.work)
             if made is not None:
-                made_by_key.append({"_key": planned.work.key, "_type": made.target_type, "_id": made.target_id})
+                made_by_key.append({"_key": planned.work.key, "_target_type": made.target_type,
+                                    "_target_id": made.target_id})
     _SET_TARGET.many(session, made_by_key)
     pending.write(session)
 
 
 # What an action made, recorded on its claim (one executemany per batch): a cancel finds the work from here.
 _WORK = cast(Table, PathwayWork.__table__)
-_SET_TARGET = DriverWrite(update(_WORK).where(_WORK.c.key == bindparam("_key"))
-                          .values(target_type=bindparam("_type"), target_id=bindparam("_id")))
+_SET_TARGET = driver_update_by(_WORK, "key", ("target_type", "target_id"))
 
 
 def _claim(session: Session, fired: list[_Fired]) -> set[str]:
