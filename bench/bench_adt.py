@@ -17,6 +17,13 @@ intake's own rate is printed beside it.
 
     .venv/bin/python -m bench.bench_adt --with-worker --messages 10000 --backend sqlite
 
+With `--rate N` the sender offers N messages a second in all, steadily, instead of as fast as ACKs come back: a
+hospital's feed at that rate. The worker keeps up if the work is all done soon after the last ACK (a batch or two),
+however long the run; a worker that falls behind ends the run with a backlog that grows with its length, which the
+seconds from the last ACK to all work done show. ACK latency is then the latency at that load:
+
+    .venv/bin/python -m bench.bench_adt --with-worker --rate 2000 --messages 60000 --backend sqlite
+
 `--apply-only` leaves MLLP out: the messages are stored as the listener stores them (`store_batch`) and one
 worker whose only job is `hl7v2.apply` is timed applying them, in messages per CPU-second of this process
 (steadier than wall time on a shared machine; on PostgreSQL the server's own CPU is not in it) and per second:
@@ -125,11 +132,12 @@ def seed_patients() -> None:
                                           value=f"BENCH{n:05d}", type_code="MR"))
 
 
-async def send(port: int, batch: Sequence[Outgoing], connections: int, window: int) -> SendReport:
+async def send(port: int, batch: Sequence[Outgoing], connections: int, window: int, rate: float = 0.0) -> SendReport:
+    """Over `connections` at once; `rate` messages a second in all (0: as fast as the ACKs allow)."""
     chunks = [batch[i::connections] for i in range(connections)]
     reports = [SendReport() for _ in chunks]
     started = time.perf_counter()
-    await asyncio.gather(*(MllpSender("127.0.0.1", port, window=window).send_all(c, r)
+    await asyncio.gather(*(MllpSender("127.0.0.1", port, window=window, rate=rate / connections).send_all(c, r)
                            for c, r in zip(chunks, reports, strict=True)))
     total = SendReport(elapsed=time.perf_counter() - started)
     for report in reports:
@@ -183,7 +191,8 @@ def careloop_run(backend: str, batch: Sequence[Outgoing], connections: int, wind
                     f"{applied / apply_seconds:,.0f} messages/s (encounter, history, outbox event, audit each)"
 
 
-def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, window: int) -> list[str]:
+def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, window: int,
+                    rate: float = 0.0) -> list[str]:
     """The listener and one worker process at once; seconds until the last ACK and until all work is done."""
     with fresh_database(backend) as url:
         seed_patients()
@@ -198,17 +207,19 @@ def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, w
             port = free_port()
             with serving([*cli, "mllp", "--port", str(port)], env, port):
                 started = time.perf_counter()  # the first message sent: the listener is up, as in production
-                report = asyncio.run(send(port, batch, connections, window))
+                report = asyncio.run(send(port, batch, connections, window, rate))
                 all_done = wait_until_worked(len(batch), timeout=600) - started
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=60)
-        figures(f"careloop mllp ({backend})", report, len(batch))  # checks that every message got an AA
+        latency = figures(f"careloop mllp ({backend})", report, len(batch))  # checks that every message got an AA
         with db.unit_of_work() as session:
             tasks = session.scalar(select(func.count()).select_from(Task)) or 0
             episodes = session.scalar(select(func.count()).select_from(TransitionEpisode)) or 0
-    return [backend, f"{len(batch):,}", f"{len(batch) / report.elapsed:,.0f}", f"{report.elapsed:.1f}",
-            f"{all_done:.1f}", f"{len(batch) / all_done:,.0f}", f"{episodes:,}", f"{tasks:,}"]
+    return [backend, f"{len(batch):,}", f"{rate:,.0f}" if rate else "as fast as ACKs",
+            f"{len(batch) / report.elapsed:,.0f}", latency[2], latency[3], f"{report.elapsed:.1f}",
+            f"{all_done:.1f}", f"{all_done - report.elapsed:.1f}", f"{len(batch) / all_done:,.0f}", f"{episodes:,}",
+            f"{tasks:,}"]
 
 
 def wait_for_schedules(*, timeout: float) -> None:
@@ -243,11 +254,12 @@ def wait_until_worked(count: int, *, timeout: float) -> float:
 def with_worker_main(args: argparse.Namespace) -> None:
     batch = messages(args.messages)
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    rows = [with_worker_run(backend, batch, args.connections, args.window) for backend in backends]
+    rows = [with_worker_run(backend, batch, args.connections, args.window, args.rate) for backend in backends]
     print(f"end to end with the worker: {args.messages:,} ADT messages (A01/A02/A03 for {PATIENTS} patients), "
           f"{os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print_table(["backend", "messages", "intake messages/s", "last ACK s", "all work done s",
-                 "end to end messages/s", "episodes", "tasks"], rows)
+    print_table(["backend", "messages", "offered messages/s", "intake messages/s", "ACK p50 ms", "ACK p99 ms",
+                 "last ACK s", "all work done s", "done after last ACK s", "end to end messages/s", "episodes",
+                 "tasks"], rows)
 
 
 def applied_count() -> int:
@@ -326,6 +338,8 @@ def main() -> None:
                         help="store the messages directly (no MLLP) and time only the worker applying them")
     parser.add_argument("--with-worker", action="store_true",
                         help="run a worker beside the listener and time until all work (apply, pathways) is done")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="with --with-worker: messages a second offered in all (0: as fast as ACKs come back)")
     args = parser.parse_args()
     if args.with_worker:
         with_worker_main(args)

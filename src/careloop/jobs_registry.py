@@ -14,6 +14,7 @@ from careloop.config import get_settings
 from careloop.integrations.fhir.api import export as fhir_export
 from careloop.integrations.fhir.api.export_job import run_export
 from careloop.integrations.hl7v2.apply import apply_pending as hl7v2_apply_pending
+from careloop.integrations.hl7v2.apply import apply_pending_once_for_all as hl7v2_apply_all
 from careloop.integrations.hl7v2.store import APPLY_JOB as HL7V2_APPLY_JOB
 from careloop.pathways.definitions import installed, listened_to
 from careloop.pathways.jobs import APPLY_JOB, apply_event, apply_events
@@ -28,6 +29,8 @@ from careloop.worker.registry import Registry
 # Encounter events arrive at a hospital feed's rate (issue 5: 2,000 messages/s); one transaction per event would
 # spend the worker on commits. A failing event makes its batch run again one by one, so it fails alone.
 PATHWAY_BATCH = 200
+# The feed's apply jobs are wake-ups (one a group commit of the MLLP listener): those queued together are one pass.
+HL7V2_APPLY_BATCH = 100
 
 
 def build_registry() -> Registry:
@@ -38,7 +41,7 @@ def build_registry() -> Registry:
     registry.job("db.refresh_statistics", refresh_statistics)
     registry.job("tasks.notify_assignee", notify_assignee)
     registry.job(fhir_export.JOB, run_export)
-    registry.job(HL7V2_APPLY_JOB, hl7v2_apply_pending)
+    registry.job(HL7V2_APPLY_JOB, hl7v2_apply_pending, batch=HL7V2_APPLY_BATCH, batch_handler=hl7v2_apply_all)
     registry.subscribe(TASK_ASSIGNED, "tasks.notify_assignee")
     registry.job(APPLY_JOB, apply_event, batch=PATHWAY_BATCH, batch_handler=apply_events)
     # Only the encounter events some pathway rule listens to (and cancels) become jobs: at a hospital feed's rate,

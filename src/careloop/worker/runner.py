@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from careloop import db
 from careloop.clock import one_instant, utcnow
+from careloop.db import update_by_id
+from careloop.driver_reads import DriverRead
 from careloop.models.jobs import Job, JobStatus, OutboxEvent
 from careloop.worker import schedules
 from careloop.worker.queue import enqueue_keyed
@@ -108,7 +110,10 @@ class Worker:
             return relay_events(session, self.registry, utcnow())
 
     def tick_schedules(self) -> int:
-        with db.unit_of_work() as session:
+        # Read-mostly: each cycle asks, and almost always nothing is due; on SQLite the question then no longer
+        # waits for (and takes) the write lock. A due schedule is moved by compare-and-set, which stays right on
+        # the newer snapshot its write starts from.
+        with db.unit_of_work(read_mostly=True) as session:
             return schedules.tick(session, utcnow())
 
     def claim(self) -> ClaimedJob | None:
@@ -247,32 +252,39 @@ def _event_job_key(event_id: int, kind: str) -> str:
 # A job can be claimed when it is queued and due, or running on a lease that has expired (its worker died). The two
 # are read by separate statements, each a seek on (status, run_at): with an OR of the two, SQLite read every row of
 # the table, done jobs included (kept a week: millions under a hospital feed), to claim one.
-def _due(now: datetime) -> Any:
+def _due(now: Any) -> Any:
     return and_(Job.status == JobStatus.queued, Job.run_at <= now)
 
 
-def _lease_expired(now: datetime) -> Any:
+def _lease_expired(now: Any) -> Any:
     return and_(Job.status == JobStatus.running, Job.locked_until < now)
 
 
-def claimable_first(condition: Any) -> Select[tuple[Job]]:
-    return select(Job).where(condition).order_by(Job.run_at, Job.id).limit(1).with_for_update(skip_locked=True)
+def claimable_first(condition: Any) -> Select[Any]:
+    return (select(_JOBS.c.id, _JOBS.c.kind, _JOBS.c.payload, _JOBS.c.attempts, _JOBS.c.max_attempts, _JOBS.c.run_at)
+            .where(condition).order_by(Job.run_at, Job.id).limit(1).with_for_update(skip_locked=True))
+
+
+# On the driver's cursor (driver_reads.py): the worker claims a job several times a second under a hospital feed,
+# and as ORM objects (two entity loads and a flush) a claim cost a millisecond, more than a small batch's messages.
+_FIRST_CLAIMABLE = (DriverRead(claimable_first(_due(bindparam("now")))),
+                    DriverRead(claimable_first(_lease_expired(bindparam("now")))))
 
 
 def claim_job(session: Session, worker_id: str, now: datetime, lease: timedelta) -> ClaimedJob | None:
     """The job due first (by run_at, then id), queued or left behind by a dead worker; None when none is due."""
-    found = [job for condition in (_due(now), _lease_expired(now))
-             if (job := session.scalars(claimable_first(condition)).first()) is not None]
+    found = [row for read in _FIRST_CLAIMABLE for row in read.rows(session, {"now": now})]
     if not found:
         return None
-    job = min(found, key=lambda j: (j.run_at, j.id))
-    if job.attempts >= job.max_attempts:  # its last worker died mid-run with no attempts left
+    job_id, kind, payload, attempts, max_attempts, _ = min(found, key=lambda row: (row[5], row[0]))
+    if attempts >= max_attempts:  # its last worker died mid-run with no attempts left
+        job = session.get(Job, job_id)
+        assert job is not None
         _bury(job, "the worker running it stopped and no attempts are left", now)
         return claim_job(session, worker_id, now, lease)
-    job.status, job.attempts = JobStatus.running, job.attempts + 1
-    job.locked_by, job.locked_until = worker_id, now + lease
-    session.flush()
-    return ClaimedJob(job.id, job.kind, dict(job.payload), job.attempts, job.max_attempts)
+    update_by_id(session, Job, [{"id": job_id, "status": JobStatus.running, "attempts": attempts + 1,
+                                 "locked_by": worker_id, "locked_until": now + lease}])
+    return ClaimedJob(job_id, kind, dict(payload), attempts + 1, max_attempts)
 
 
 def claimable_of_kind(condition: Any, kind: str, limit: int) -> Select[Any]:

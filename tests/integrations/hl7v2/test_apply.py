@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from careloop.integrations.hl7v2 import apply as apply_module
 from careloop.integrations.hl7v2.adt import AdtMessage, Identifier
 from careloop.integrations.hl7v2.matching import match_patient, match_patients
+from careloop.integrations.hl7v2.store import APPLY_JOB
+from careloop.jobs_registry import build_registry
 from careloop.models import (
     AuditEvent,
     Encounter,
@@ -23,6 +25,8 @@ from careloop.models import (
     Patient,
     PatientIdentifier,
 )
+from careloop.models.jobs import Job, JobStatus
+from careloop.worker.runner import Worker
 from tests.factories import make_patient
 from tests.integrations.hl7v2.helpers import ADMITTED, adt, discharge, feed, run_worker
 
@@ -312,3 +316,21 @@ def test_a_message_without_a_visit_number_finds_the_encounter_an_earlier_message
     assert {r.encounter_id for r in rows} == {encounter.id}
     assert (encounter.location, encounter.status) == ("5W 2 A", EncounterStatus.cancelled)
     assert _events(session)[-1].payload["admission_type"] == "E"  # the cancel found the visit by its encounter
+
+
+def test_apply_jobs_queued_together_are_one_pass_and_all_done(session: Session) -> None:
+    """Each group commit of the listener queues its own apply job; the worker claims those queued together at once
+    and applies the messages in one pass, in arrival order, and marks every one of them done."""
+    _patient(session)
+    feed(adt("A01", "G1"))
+    feed(adt("A02", "G2", location="5W^1^A^GHH"))
+    feed(discharge("G3"))
+    worker = Worker(build_registry(), worker_id="test-worker")
+    claimed = worker.claim_batch()
+    assert [job.kind for job in claimed] == [APPLY_JOB] * 3
+    worker.execute_batch(claimed)
+    jobs = session.execute(select(Job.status, func.count()).where(Job.kind == APPLY_JOB).group_by(Job.status)).all()
+    assert jobs == [(JobStatus.done, 3)]
+    assert session.scalars(select(Hl7Message.status)).all() == [Hl7MessageStatus.applied] * 3
+    changes = session.scalars(select(EncounterChange.trigger).order_by(EncounterChange.id)).all()
+    assert changes == ["A01", "A02", "A03"]
