@@ -171,6 +171,28 @@ def test_definitions_are_checked_when_loaded() -> None:
         definitions.parse(condition, origin="p.json")
 
 
+
+def test_two_high_risk_chronic_conditions_make_the_episode_high_complexity(personas: Personas) -> None:
+    """transitions.complexity's rule through the engine, which hands it the diagnoses it read for its whole batch:
+    heart failure (I50.9) and chronic kidney disease (N18.4) are two HEDIS FMC groups, so the visit is due in 7
+    days (99496), not 14: a Friday 2026-11-20 discharge -> visit by Friday 2026-11-27. A resolved diagnosis (COPD)
+    does not count."""
+    from careloop.models import Condition, ConditionClinicalStatus
+    from careloop.transitions import complexity
+    with db.unit_of_work() as s:
+        for icd10, status in (("I509", ConditionClinicalStatus.active), ("N184", ConditionClinicalStatus.active),
+                              ("J449", ConditionClinicalStatus.resolved)):
+            s.add(Condition(patient_id=personas.patient_id, code_system="icd10cm", code=icd10, icd10=icd10,
+                            display=icd10, recorded_at=at("2026-01-05T10:00:00Z"), clinical_status=status))
+    discharge_home(personas.patient_id)
+    with db.unit_of_work() as s:
+        episode = s.scalars(select(TransitionEpisode)).one()
+        assert (episode.complexity, str(episode.visit_due)) == ("high", "2026-11-27")
+        assert episode.complexity_reason == "2 high-risk chronic conditions (chronic kidney disease, heart failure)"
+        # The same answer when the rule reads the diagnoses itself (a coordinator's episode, no batch).
+        assert complexity.choose(s, personas.patient_id, None, None) == (
+            complexity.Complexity.high, episode.complexity_reason)
+
 def test_a_pathway_with_a_patient_condition_rule(personas: Personas) -> None:
     from careloop.models import Condition, ConditionClinicalStatus
     with db.unit_of_work() as s:

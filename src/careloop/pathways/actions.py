@@ -197,7 +197,8 @@ class StartEpisodeSpec(_Spec):
 def start_episode(context: EventContext, spec: StartEpisodeSpec, work: Work) -> Made:
     episode = transitions.start_episode(context.session, context.actor, context.event, context.patient,
                                         pathway=work.pathway, version=work.version, into=context.pending,
-                                        unwritten=_unwritten(context))
+                                        unwritten=_unwritten(context),
+                                        active_icd10=context.facts.active_icd10(context.patient.id))
     context.remember("episode", episode)  # the tasks due on its TCM clock need not look it up
     return Made("episode", episode.id)
 

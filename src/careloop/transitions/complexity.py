@@ -17,6 +17,7 @@ more to the point, the early visit the sickest patients need.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
@@ -41,11 +42,12 @@ GROUPS_FOR_HIGH = 2
 READMISSION_WINDOW = timedelta(days=30)
 
 
-def choose(session: Session, patient_id: int, admitted_at: datetime | None, encounter_id: int | None
-           ) -> tuple[Complexity, str]:
+def choose(session: Session, patient_id: int, admitted_at: datetime | None, encounter_id: int | None, *,
+           active_icd10: Iterable[str] | None = None) -> tuple[Complexity, str]:
+    """The rule above. `active_icd10`: the patient's active diagnoses, if the caller has them (else read here)."""
     if admitted_at is not None and _readmitted(session, patient_id, admitted_at, encounter_id):
         return Complexity.high, "readmitted within 30 days of an earlier discharge"
-    groups = chronic_groups(session, patient_id)
+    groups = chronic_groups(session, patient_id) if active_icd10 is None else groups_of(active_icd10)
     if len(groups) >= GROUPS_FOR_HIGH:
         return Complexity.high, f"{len(groups)} high-risk chronic conditions ({', '.join(groups)})"
     if groups:
@@ -54,7 +56,12 @@ def choose(session: Session, patient_id: int, admitted_at: datetime | None, enco
 
 
 def chronic_groups(session: Session, patient_id: int) -> list[str]:
-    codes = [c for (c,) in _ACTIVE_ICD10.rows(session, {"patient_id": patient_id}) if c]
+    return groups_of(c for (c,) in _ACTIVE_ICD10.rows(session, {"patient_id": patient_id}))
+
+
+def groups_of(icd10_codes: Iterable[str | None]) -> list[str]:
+    """The high-risk groups these ICD-10-CM codes (normalised, no dot) fall in, in HIGH_RISK_GROUPS' order."""
+    codes = [c for c in icd10_codes if c]
     return [name for name, prefixes in HIGH_RISK_GROUPS.items() if any(c.startswith(prefixes) for c in codes)]
 
 

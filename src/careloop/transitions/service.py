@@ -3,7 +3,7 @@ read an episode, record contacts, tick the checklist, set the complexity and rec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -79,17 +79,21 @@ def episode_clock_for_event(session: Session, event_key: str, unwritten: Unwritt
 
 
 def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient: PatientRef, *, pathway: str,
-                  version: int, into: PendingInserts, unwritten: Unwritten) -> EpisodeClock:
+                  version: int, into: PendingInserts, unwritten: Unwritten,
+                  active_icd10: Iterable[str] | None = None) -> EpisodeClock:
     """A discharge to a community setting starts the TCM clock (see tcm.py for the rules and their source).
 
     Done by the pathway engine in its batch: the episode (as a row, under a key reserved now), its audit row, its
     checklist and its first history row join the batch's pending inserts, written when the batch's events are
-    done, in the same transaction; `unwritten` lets the batch's later events find the episode meanwhile."""
+    done, in the same transaction; `unwritten` lets the batch's later events find the episode meanwhile.
+    `active_icd10`: the patient's active diagnoses when the caller has read them already (the engine reads them for
+    its whole batch at once); read here otherwise."""
     existing = episode_clock_for_event(session, event.event_key, unwritten)
     if existing is not None:
         return existing
     discharged_at = event.discharged_at or event.occurred_at
-    level, why = complexity_rule.choose(session, patient.id, event.admitted_at, event.encounter_id)
+    level, why = complexity_rule.choose(session, patient.id, event.admitted_at, event.encounter_id,
+                                        active_icd10=active_icd10)
     clock = tcm.clock(local_date(discharged_at), level, holidays())
     public_id = uuid4()
     access.require(session, actor, Permission.patient_write, patient, action="episode.start",
