@@ -192,13 +192,14 @@ def careloop_run(backend: str, batch: Sequence[Outgoing], connections: int, wind
 
 
 def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, window: int,
-                    rate: float = 0.0) -> list[str]:
+                    rate: float = 0.0, worker_count: int = 1) -> list[str]:
     """The listener and one worker process at once; seconds until the last ACK and until all work is done."""
     with fresh_database(backend) as url:
         seed_patients()
         env = {**os.environ, "CARELOOP_DATABASE_URL": url, "CARELOOP_WORKER_POLL_SECONDS": "0.05"}
         cli = [sys.executable, "-c", "from careloop.cli import main; main()"]
-        worker = subprocess.Popen([*cli, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        workers = [subprocess.Popen([*cli, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for _ in range(worker_count)]
         try:
             # A new worker runs every schedule once at start (the population refresh, statistics, sweeps): let it
             # finish them first, so the run measures the feed's work, as on a worker that has been up a while.
@@ -210,8 +211,10 @@ def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, w
                 report = asyncio.run(send(port, batch, connections, window, rate))
                 all_done = wait_until_worked(len(batch), timeout=600) - started
         finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=60)
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+            for worker in workers:
+                worker.wait(timeout=60)
         latency = figures(f"careloop mllp ({backend})", report, len(batch))  # checks that every message got an AA
         with db.unit_of_work() as session:
             tasks = session.scalar(select(func.count()).select_from(Task)) or 0
@@ -254,8 +257,10 @@ def wait_until_worked(count: int, *, timeout: float) -> float:
 def with_worker_main(args: argparse.Namespace) -> None:
     batch = messages(args.messages)
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    rows = [with_worker_run(backend, batch, args.connections, args.window, args.rate) for backend in backends]
-    print(f"end to end with the worker: {args.messages:,} ADT messages (A01/A02/A03 for {PATIENTS} patients), "
+    rows = [with_worker_run(backend, batch, args.connections, args.window, args.rate, args.workers)
+            for backend in backends]
+    print(f"end to end with {args.workers} worker process(es): {args.messages:,} ADT messages (A01/A02/A03 for "
+          f"{PATIENTS} patients), "
           f"{os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print_table(["backend", "messages", "offered messages/s", "intake messages/s", "ACK p50 ms", "ACK p99 ms",
                  "last ACK s", "all work done s", "done after last ACK s", "end to end messages/s", "episodes",
@@ -338,6 +343,7 @@ def main() -> None:
                         help="store the messages directly (no MLLP) and time only the worker applying them")
     parser.add_argument("--with-worker", action="store_true",
                         help="run a worker beside the listener and time until all work (apply, pathways) is done")
+    parser.add_argument("--workers", type=int, default=1, help="with --with-worker: worker processes")
     parser.add_argument("--rate", type=float, default=0.0,
                         help="with --with-worker: messages a second offered in all (0: as fast as ACKs come back)")
     args = parser.parse_args()

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from careloop import db
 from careloop.models import Job, JobStatus, PathwayWork, Readmission, Task, TaskStatus, TransitionEpisode
@@ -114,3 +116,24 @@ def test_a_readmission_in_the_batch_of_its_discharge_links_to_the_episode_the_ba
         links = [(r.index_encounter_id, r.readmission_encounter_id, r.episode_id)
                  for r in s.scalars(select(Readmission).order_by(Readmission.id))]
     assert links == [(older, first, episodes[older]), (first, second, episodes[first])]
+
+
+def test_batches_wait_for_one_another_on_postgresql(personas: Personas, backend: str) -> None:
+    """Two workers' batches run one at a time (an admission's link needs the episode the discharge before it
+    started): while one holds the pathway lock, another batch waits for it; here it gives up after 100 ms."""
+    if backend != "postgresql":
+        pytest.skip("SQLite's write lock already runs one batch at a time")
+    stay = make_stay(personas.patient_id, "2026-11-17T09:00:00Z")
+    batch = [_payload("discharged", "adt:1:A03", personas.patient_id, stay, **DISCHARGED)]
+    holder = db.engine().connect()
+    try:
+        holder.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": engine.PATHWAY_LOCK_ID})
+        with pytest.raises(OperationalError, match="lock timeout"), db.unit_of_work() as s:
+            s.execute(text("SET LOCAL lock_timeout = '100ms'"))
+            engine.process_all(s, batch)
+    finally:
+        holder.rollback()
+        holder.close()
+    with db.unit_of_work() as s:  # the lock released: the batch goes through
+        [outcome] = engine.process_all(s, batch)
+    assert outcome.created > 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from careloop import access
@@ -66,6 +66,7 @@ def process_all(session: Session, payloads: Sequence[Mapping[str, Any]],
     actions' keys, then each event's actions run in order and what they leave pending is written at the end. A
     cancel runs on its own, after what came before it is written, since it undoes that work."""
     events = [parse(payload) for payload in payloads]
+    _take_pathway_lock(session)
     actor = system_actor(ACTOR_NAME)
     rules = installed() if pathways is None else pathways
     outcomes: list[Outcome] = []
@@ -78,6 +79,18 @@ def process_all(session: Session, payloads: Sequence[Mapping[str, Any]],
         run = []
         outcomes.append(cancel(session, actor, event))
     return outcomes + _process_run(session, actor, run, rules)
+
+
+PATHWAY_LOCK_ID = 0x50415448  # "PATH": the advisory lock every batch of pathway events takes on PostgreSQL
+
+
+def _take_pathway_lock(session: Session) -> None:
+    """Batches of events run one at a time, in the order the relay made them, however many workers there are: an
+    event's work can depend on an earlier event's (an admission's readmission link on the episode the discharge
+    before it started), and two batches side by side would not see each other's. On SQLite the write lock already
+    does this. Applying the feed (its own lock) still runs beside the pathway work, in another worker."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": PATHWAY_LOCK_ID})
 
 
 @dataclass(frozen=True)
