@@ -1,5 +1,5 @@
-"""The readmission and TCM-complexity reads find one patient's stays with one index seek on SQLite, not by reading
-every inpatient discharge of the population in the 30-day window (migration 0012; SQLite plans them without
+"""The readmission and TCM-complexity rules' read of a batch's inpatient stays seeks each patient in the per-patient
+index on SQLite, not by reading every inpatient discharge of the population (migration 0012; SQLite plans without
 statistics until ANALYZE has run, and a redundant "period_end IS NOT NULL" used to tip it to the wrong index)."""
 
 from __future__ import annotations
@@ -8,13 +8,11 @@ import pytest
 from sqlalchemy import text
 
 from careloop import db
-from careloop.transitions import complexity, repository
+from careloop.transitions import repository
 from tests.query_plans import sqlite_plan
 
 PER_PATIENT_INDEX = "ix_encounters_patient_id_class_code_period_end"
-STATEMENTS = {"index stay": repository._INDEX_STAY[False], "index stay, excluding": repository._INDEX_STAY[True],
-              "earlier stay": complexity._EARLIER_STAY[False],
-              "earlier stay, excluding": complexity._EARLIER_STAY[True]}
+STATEMENTS = {f"{size} patients": repository._INPATIENT_STAYS._read(size) for size in (1, 2, 64)}
 
 
 @pytest.mark.parametrize("name", list(STATEMENTS))

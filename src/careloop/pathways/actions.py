@@ -198,7 +198,8 @@ def start_episode(context: EventContext, spec: StartEpisodeSpec, work: Work) -> 
     episode = transitions.start_episode(context.session, context.actor, context.event, context.patient,
                                         pathway=work.pathway, version=work.version, into=context.pending,
                                         unwritten=_unwritten(context),
-                                        active_icd10=context.facts.active_icd10(context.patient.id))
+                                        active_icd10=context.facts.active_icd10(context.patient.id),
+                                        stays=context.facts.inpatient_stays(context.patient.id))
     context.remember("episode", episode)  # the tasks due on its TCM clock need not look it up
     return Made("episode", episode.id)
 
@@ -219,7 +220,8 @@ class LinkReadmissionSpec(_Spec):
 def link_readmission(context: EventContext, spec: LinkReadmissionSpec, work: Work) -> Made | None:
     link_id = transitions.link_readmission(context.session, context.actor, context.event, context.patient,
                                            within_days=spec.within_days, into=context.pending,
-                                           unwritten=_unwritten(context))
+                                           unwritten=_unwritten(context),
+                                           stays=context.facts.inpatient_stays(context.patient.id))
     return Made("readmission", link_id) if link_id is not None else None
 
 

@@ -1,10 +1,11 @@
-"""The patient facts rules and actions read (care-team roles, the staff to notify, active diagnoses), read for
+"""The patient facts rules and actions read (care-team roles, the staff to notify, active diagnoses, finished
+inpatient stays), read for
 every patient of a batch of events at once, on first use: one statement per kind of fact for the batch rather than
 one per event.
 
-Nothing the actions do changes these facts (they make tasks, episodes, links and notices, never care teams or
-conditions), so reading them once for the batch, in its transaction, gives each event what it would have read
-on its own.
+Nothing the actions do changes these facts (they make tasks, episodes, links and notices, never care teams,
+conditions or encounters), so reading them once for the batch, in its transaction, gives each event what it would
+have read on its own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from careloop.models import CareTeamMember, Condition, ConditionClinicalStatus
 from careloop.tasks import repository as tasks_repo
+from careloop.transitions import repository as transitions_repo
+from careloop.transitions.repository import InpatientStay
 
 _ROLES = select(CareTeamMember.patient_id, CareTeamMember.role).where(
     CareTeamMember.patient_id.in_(bindparam("patient_ids", expanding=True)), CareTeamMember.period_end.is_(None))
@@ -32,6 +35,7 @@ class PatientFacts:
         self._roles: dict[int, frozenset[str]] | None = None
         self._icd10: dict[int, frozenset[str]] | None = None
         self._staff: dict[int, dict[int, list[str]]] | None = None
+        self._stays: dict[int, list[InpatientStay]] | None = None
 
     def roles(self, patient_id: int) -> frozenset[str]:
         """The roles held on the patient's active care team (members with or without an account)."""
@@ -51,6 +55,12 @@ class PatientFacts:
         if self._staff is None:
             self._staff = tasks_repo.active_staff_by_patient(self._session, self._patient_ids)
         return self._staff.get(patient_id, {})
+
+    def inpatient_stays(self, patient_id: int) -> list[InpatientStay]:
+        """The patient's finished inpatient stays (the readmission and TCM complexity rules read them)."""
+        if self._stays is None:
+            self._stays = transitions_repo.inpatient_stays(self._session, self._patient_ids)
+        return self._stays.get(patient_id, [])
 
     def _grouped(self, statement: Select[Any]) -> dict[int, frozenset[str]]:
         values: dict[int, set[str]] = {}

@@ -17,14 +17,16 @@ more to the point, the early visit the sickest patients need.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from careloop.driver_reads import DriverRead
-from careloop.models import Condition, ConditionClinicalStatus, Encounter, EncounterClass
+from careloop.models import Condition, ConditionClinicalStatus
+from careloop.transitions import repository as repo
+from careloop.transitions.repository import InpatientStay
 from careloop.transitions.tcm import Complexity
 
 # ICD-10-CM prefixes (normalised: no dot) of the FMC chronic condition groups.
@@ -43,16 +45,28 @@ READMISSION_WINDOW = timedelta(days=30)
 
 
 def choose(session: Session, patient_id: int, admitted_at: datetime | None, encounter_id: int | None, *,
-           active_icd10: Iterable[str] | None = None) -> tuple[Complexity, str]:
-    """The rule above. `active_icd10`: the patient's active diagnoses, if the caller has them (else read here)."""
-    if admitted_at is not None and _readmitted(session, patient_id, admitted_at, encounter_id):
-        return Complexity.high, "readmitted within 30 days of an earlier discharge"
+           active_icd10: Iterable[str] | None = None, stays: Sequence[InpatientStay] | None = None
+           ) -> tuple[Complexity, str]:
+    """The rule above. `active_icd10` and `stays` (the patient's finished inpatient stays): what the caller has read
+    already (the pathway engine, for its whole batch); read here otherwise."""
+    if admitted_at is not None:
+        if stays is None:
+            stays = repo.inpatient_stays(session, [patient_id]).get(patient_id, [])
+        if readmitted(stays, admitted_at, encounter_id):
+            return Complexity.high, "readmitted within 30 days of an earlier discharge"
     groups = chronic_groups(session, patient_id) if active_icd10 is None else groups_of(active_icd10)
     if len(groups) >= GROUPS_FOR_HIGH:
         return Complexity.high, f"{len(groups)} high-risk chronic conditions ({', '.join(groups)})"
     if groups:
         return Complexity.moderate, f"one high-risk chronic condition ({groups[0]})"
     return Complexity.moderate, "no readmission and no high-risk chronic condition recorded"
+
+
+def readmitted(stays: Iterable[InpatientStay], admitted_at: datetime, encounter_id: int | None) -> bool:
+    """Whether a stay that began at `admitted_at` began within READMISSION_WINDOW of an earlier inpatient discharge
+    (any disposition; the stay itself, `encounter_id`, excluded)."""
+    since = admitted_at - READMISSION_WINDOW
+    return any(since <= stay.period_end <= admitted_at and stay.id != encounter_id for stay in stays)
 
 
 def chronic_groups(session: Session, patient_id: int) -> list[str]:
@@ -65,25 +79,7 @@ def groups_of(icd10_codes: Iterable[str | None]) -> list[str]:
     return [name for name, prefixes in HIGH_RISK_GROUPS.items() if any(c.startswith(prefixes) for c in codes)]
 
 
-def _readmitted(session: Session, patient_id: int, admitted_at: datetime, encounter_id: int | None) -> bool:
-    parameters = {"patient_id": patient_id, "admitted_at": admitted_at, "since": admitted_at - READMISSION_WINDOW,
-                  "exclude": encounter_id}
-    return bool(_EARLIER_STAY[encounter_id is not None].rows(session, parameters))
-
-
 # On the driver's cursor, compiled once: every discharge that starts an episode asks (see transitions.repository).
 _ACTIVE_ICD10 = DriverRead(select(Condition.icd10).where(
     Condition.patient_id == bindparam("patient_id"), Condition.clinical_status == ConditionClinicalStatus.active,
     Condition.icd10.is_not(None)))
-
-
-def _earlier_stay_statement(*, excluding: bool) -> DriverRead:
-    # As transitions.repository.index_stay: the range implies period_end is set (migration 0012's index).
-    query = select(Encounter.id).where(
-        Encounter.patient_id == bindparam("patient_id"), Encounter.class_code == EncounterClass.inpatient,
-        Encounter.period_end <= bindparam("admitted_at"),
-        Encounter.period_end >= bindparam("since")).limit(1)
-    return DriverRead(query.where(Encounter.id != bindparam("exclude")) if excluding else query)
-
-
-_EARLIER_STAY = {excluding: _earlier_stay_statement(excluding=excluding) for excluding in (False, True)}

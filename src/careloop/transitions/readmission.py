@@ -21,7 +21,10 @@ admission type, and the acute-diagnosis override) is why a linked readmission ca
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from careloop.transitions.repository import InpatientStay
 
 PLANNED_ADMISSION_TYPES = {"C": "PV1-4 admission type C (elective)"}
 ALWAYS_PLANNED_REASONS = {
@@ -40,3 +43,14 @@ def planned_reason(admission_type: str | None, reason_code: str | None) -> str |
     if reason_code:
         return next((why for code, why in ALWAYS_PLANNED_REASONS.items() if reason_code.startswith(code)), None)
     return None
+
+
+def index_stay(stays: Iterable[InpatientStay], admitted_at: datetime, *, within: timedelta = WINDOW,
+               exclude_encounter_id: int | None = None) -> InpatientStay | None:
+    """The index stay of an admission at `admitted_at`: of the patient's finished inpatient stays, the latest
+    discharged in [admitted_at - within, admitted_at], not ended by death (disposition "exp"), not the admission's
+    own encounter."""
+    since = admitted_at - within
+    candidates = [stay for stay in stays if since <= stay.period_end <= admitted_at
+                  and stay.discharge_disposition != "exp" and stay.id != exclude_encounter_id]
+    return max(candidates, key=lambda stay: (stay.period_end, stay.id), default=None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple, cast
 from uuid import UUID
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from careloop.driver_reads import DriverRead
 from careloop.errors import NotFound
+from careloop.key_match import KeyLookup
 from careloop.models import (
     ChecklistItem,
     ContactAttempt,
@@ -110,31 +111,33 @@ def tasks(session: Session, event_key: str) -> Sequence[Task]:
     ).unique().all()
 
 
-class IndexStay(NamedTuple):
+class InpatientStay(NamedTuple):
+    """A finished inpatient stay, as the readmission and complexity rules read it."""
+
     id: int
     period_end: datetime
+    discharge_disposition: str | None
 
 
-def index_stay(session: Session, patient_id: int, admitted_at: datetime, since: datetime,
-               exclude_encounter_id: int | None) -> IndexStay | None:
-    """The latest inpatient stay of the patient discharged in [since, admitted_at], not ended by death."""
-    rows = _INDEX_STAY[exclude_encounter_id is not None].rows(session, {
-        "patient_id": patient_id, "admitted_at": admitted_at, "since": since, "exclude": exclude_encounter_id})
-    return IndexStay(*rows[0]) if rows else None
+# Every finished inpatient stay of a batch's patients in one statement: the pathway engine asks at each admission
+# (is it a readmission?) and each discharge (TCM complexity). One seek a patient in the per-patient index
+# (migration 0012): its key (patient, class) is in each OR term, so SQLite's planner (no statistics) cannot take the
+# population-wide (class_code, period_end) index instead; a current stay (no period_end) is left out here.
+_INPATIENT_STAYS = KeyLookup(select(Encounter.patient_id, Encounter.id, Encounter.period_end,
+                                    Encounter.discharge_disposition),
+                             (Encounter.patient_id, Encounter.class_code))
 
 
-def _index_stay_statement(*, excluding: bool) -> DriverRead:
-    # No "period_end IS NOT NULL": the range implies it, and beside the disposition term it tipped SQLite's
-    # planner (no statistics) to the population-wide (class_code, period_end) index (migration 0012).
-    query = select(Encounter.id, Encounter.period_end).where(
-        Encounter.patient_id == bindparam("patient_id"), Encounter.class_code == EncounterClass.inpatient,
-        Encounter.period_end <= bindparam("admitted_at"),
-        Encounter.period_end >= bindparam("since"), Encounter.discharge_disposition.is_distinct_from("exp"),
-    ).order_by(Encounter.period_end.desc()).limit(1)
-    return DriverRead(query.where(Encounter.id != bindparam("exclude")) if excluding else query)
+def inpatient_stays(session: Session, patient_ids: Iterable[int]) -> dict[int, list[InpatientStay]]:
+    """Each patient's finished inpatient stays (patients without one are absent)."""
+    stays: dict[int, list[InpatientStay]] = {}
+    keys = [(patient_id, EncounterClass.inpatient) for patient_id in sorted(set(patient_ids))]
+    for patient_id, encounter_id, period_end, disposition in _INPATIENT_STAYS.rows(session, keys):
+        if period_end is not None:
+            stays.setdefault(patient_id, []).append(InpatientStay(encounter_id, period_end, disposition))
+    return stays
 
 
-_INDEX_STAY = {excluding: _index_stay_statement(excluding=excluding) for excluding in (False, True)}
 _READMISSION_LINK = DriverRead(select(Readmission.id).where(
     Readmission.index_encounter_id == bindparam("index_id"),
     Readmission.readmission_encounter_id == bindparam("readmission_id")))

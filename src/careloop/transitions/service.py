@@ -80,20 +80,21 @@ def episode_clock_for_event(session: Session, event_key: str, unwritten: Unwritt
 
 def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient: PatientRef, *, pathway: str,
                   version: int, into: PendingInserts, unwritten: Unwritten,
-                  active_icd10: Iterable[str] | None = None) -> EpisodeClock:
+                  active_icd10: Iterable[str] | None = None,
+                  stays: Sequence[repo.InpatientStay] | None = None) -> EpisodeClock:
     """A discharge to a community setting starts the TCM clock (see tcm.py for the rules and their source).
 
     Done by the pathway engine in its batch: the episode (as a row, under a key reserved now), its audit row, its
     checklist and its first history row join the batch's pending inserts, written when the batch's events are
     done, in the same transaction; `unwritten` lets the batch's later events find the episode meanwhile.
-    `active_icd10`: the patient's active diagnoses when the caller has read them already (the engine reads them for
-    its whole batch at once); read here otherwise."""
+    `active_icd10`, `stays`: the patient's active diagnoses and finished inpatient stays, when the caller has read
+    them already (the engine reads them for its whole batch at once); read here otherwise."""
     existing = episode_clock_for_event(session, event.event_key, unwritten)
     if existing is not None:
         return existing
     discharged_at = event.discharged_at or event.occurred_at
     level, why = complexity_rule.choose(session, patient.id, event.admitted_at, event.encounter_id,
-                                        active_icd10=active_icd10)
+                                        active_icd10=active_icd10, stays=stays)
     clock = tcm.clock(local_date(discharged_at), level, holidays())
     public_id = uuid4()
     access.require(session, actor, Permission.patient_write, patient, action="episode.start",
@@ -127,17 +128,21 @@ def mark_entered_in_error(session: Session, actor: Actor, episode_id: int, reaso
 
 
 def link_readmission(session: Session, actor: Actor, event: EncounterEvent, patient: PatientRef, *,
-                     within_days: int = 30, into: PendingInserts, unwritten: Unwritten) -> int | None:
+                     within_days: int = 30, into: PendingInserts, unwritten: Unwritten,
+                     stays: Sequence[repo.InpatientStay] | None = None) -> int | None:
     """Link this inpatient admission to the stay it follows within `within_days` (readmission.py has the rule);
     the link's id (an earlier one's if the two stays were linked already), or None when it follows none.
 
     Done by the pathway engine in its batch, as start_episode: the link, its audit row and the episode's history
-    row wait for the batch's end; `unwritten` holds the links and episodes the batch made before this event."""
+    row wait for the batch's end; `unwritten` holds the links and episodes the batch made before this event.
+    `stays`: the patient's finished inpatient stays, if the caller has read them (the engine, for its batch)."""
     if event.encounter_id is None:
         return None
     admitted_at = event.admitted_at or event.occurred_at
-    index = repo.index_stay(session, event.patient_id, admitted_at, admitted_at - timedelta(days=within_days),
-                            event.encounter_id)
+    if stays is None:
+        stays = repo.inpatient_stays(session, [event.patient_id]).get(event.patient_id, [])
+    index = readmission_rule.index_stay(stays, admitted_at, within=timedelta(days=within_days),
+                                        exclude_encounter_id=event.encounter_id)
     if index is None:
         return None
     pair = (index.id, event.encounter_id)
