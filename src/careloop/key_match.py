@@ -14,7 +14,7 @@ SQLite refuses depth over 1,000, far above 64.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, or_
@@ -33,13 +33,17 @@ class KeyLookup:
         self.key_columns = tuple(key_columns)
         self._reads: dict[int, DriverRead] = {}
 
-    def rows(self, session: Session, keys: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    def rows(self, session: Session, keys: Sequence[Sequence[Any]],
+             parameters_of_query: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """The rows of these keys; `parameters_of_query`: the values of the query's own bound parameters, if any."""
         found: list[tuple[Any, ...]] = []
         start = 0
         for size in chunk_sizes(len(keys)):
             part = keys[start:start + size]
             start += size
             parameters = {f"k{n}_{c}": value for n, key in enumerate(part) for c, value in enumerate(key)}
+            if parameters_of_query:
+                parameters.update(parameters_of_query)
             found.extend(self._read(size).rows(session, parameters))
         return found
 

@@ -89,3 +89,24 @@ def test_a_discharge_from_the_readmission_starts_a_high_complexity_episode(perso
         assert second is not None and second.complexity == "high"
         assert second.complexity_reason == "readmitted within 30 days of an earlier discharge"
         assert str(second.visit_due) == "2026-11-30"  # Monday 23 + 7 days
+
+
+def test_a_pathway_looking_back_its_longest_window_finds_the_stay(personas: Personas) -> None:
+    """The engine reads a batch's inpatient stays once, as far back as the longest window a pathway may give its
+    readmission rule (365 days): a stay that ended 364 days before the admission is its index, one that ended 366
+    days before is not."""
+    from careloop.pathways import definitions, engine
+    yearly = definitions.parse({"id": "yearly-readmissions", "version": 1, "title": "Readmissions in a year",
+                                "rules": [{"id": "link", "on": ["encounter.admitted"],
+                                           "actions": [{"do": "link_readmission", "within_days": 365}]}]},
+                               origin="test")
+    make_stay(personas.patient_id, "2025-11-15T09:00:00Z", "2025-11-19T10:00:00Z")  # 366 days before
+    inside = make_stay(personas.patient_id, "2025-11-20T09:00:00Z", "2025-11-21T10:00:00Z")  # 364 days before
+    again = make_stay(personas.patient_id, "2026-11-20T10:00:00Z")
+    admitted = event("admitted", "adt:3001:A01", personas.patient_id, again, occurred="2026-11-20T10:00:00Z",
+                     admitted="2026-11-20T10:00:00Z", admission_type="E")
+    with db.unit_of_work() as s:
+        [outcome] = engine.process_all(s, [{**admitted["payload"], "event_type": admitted["type"]}], [yearly])
+    assert outcome.created == 1
+    [link] = links()
+    assert (link.index_encounter_id, link.readmission_encounter_id, link.days_after_discharge) == (inside, again, 364)

@@ -30,6 +30,7 @@ from careloop.tasks.workflow import OPEN_STATUSES
 from careloop.transitions import service as transitions
 from careloop.transitions import tcm
 from careloop.transitions.clock import end_of_local_day, holidays, local_date
+from careloop.transitions.readmission import LONGEST_WINDOW
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,7 @@ def close_episode(session: Session, actor: Actor, work: PathwayWork, reason: str
 # ---- link_readmission ---------------------------------------------------------------------------------------------
 
 class LinkReadmissionSpec(_Spec):
-    within_days: int = Field(default=30, ge=1, le=365)
+    within_days: int = Field(default=30, ge=1, le=LONGEST_WINDOW.days)
 
 
 def link_readmission(context: EventContext, spec: LinkReadmissionSpec, work: Work) -> Made | None:

@@ -115,7 +115,8 @@ def _process_run(session: Session, actor: Actor, events: list[EncounterEvent],
         return [Outcome((), 0, 0) for _ in events]
     patients = _patients(session, heard)  # first: an unknown patient is refused with a reason, not a key error
     cancelled = _remember(session, heard)
-    facts = PatientFacts(session, patients)
+    facts = PatientFacts(session, patients, stays_since=min(
+        min(event.occurred_at, event.admitted_at or event.occurred_at) for event in heard))
     pending = PendingInserts()
     shared: dict[str, Any] = {}
     outcomes: list[Outcome | _Fired] = []

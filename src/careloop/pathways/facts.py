@@ -11,6 +11,7 @@ have read on its own.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from careloop.models import CareTeamMember, Condition, ConditionClinicalStatus
 from careloop.tasks import repository as tasks_repo
 from careloop.transitions import repository as transitions_repo
+from careloop.transitions.readmission import LONGEST_WINDOW
 from careloop.transitions.repository import InpatientStay
 
 _ROLES = select(CareTeamMember.patient_id, CareTeamMember.role).where(
@@ -29,9 +31,13 @@ _ICD10 = select(Condition.patient_id, Condition.icd10).where(
 
 
 class PatientFacts:
-    def __init__(self, session: Session, patient_ids: Iterable[int]) -> None:
+    """`stays_since`: the earliest time the batch's events name (admitted, occurred); the stays read are those that
+    ended within the longest look-back a rule may have (`readmission.LONGEST_WINDOW`) before it."""
+
+    def __init__(self, session: Session, patient_ids: Iterable[int], stays_since: datetime) -> None:
         self._session = session
         self._patient_ids = sorted(set(patient_ids))
+        self._stays_since = stays_since - LONGEST_WINDOW
         self._roles: dict[int, frozenset[str]] | None = None
         self._icd10: dict[int, frozenset[str]] | None = None
         self._staff: dict[int, dict[int, list[str]]] | None = None
@@ -57,9 +63,10 @@ class PatientFacts:
         return self._staff.get(patient_id, {})
 
     def inpatient_stays(self, patient_id: int) -> list[InpatientStay]:
-        """The patient's finished inpatient stays (the readmission and TCM complexity rules read them)."""
+        """The patient's inpatient stays that ended in the batch's look-back (the readmission and TCM complexity
+        rules read them)."""
         if self._stays is None:
-            self._stays = transitions_repo.inpatient_stays(self._session, self._patient_ids)
+            self._stays = transitions_repo.inpatient_stays(self._session, self._patient_ids, self._stays_since)
         return self._stays.get(patient_id, [])
 
     def _grouped(self, statement: Select[Any]) -> dict[int, frozenset[str]]:

@@ -51,7 +51,8 @@ def choose(session: Session, patient_id: int, admitted_at: datetime | None, enco
     already (the pathway engine, for its whole batch); read here otherwise."""
     if admitted_at is not None:
         if stays is None:
-            stays = repo.inpatient_stays(session, [patient_id]).get(patient_id, [])
+            since = admitted_at - READMISSION_WINDOW
+            stays = repo.inpatient_stays(session, [patient_id], since).get(patient_id, [])
         if readmitted(stays, admitted_at, encounter_id):
             return Complexity.high, "readmitted within 30 days of an earlier discharge"
     groups = chronic_groups(session, patient_id) if active_icd10 is None else groups_of(active_icd10)

@@ -34,6 +34,7 @@ ALWAYS_PLANNED_REASONS = {
     "Z5189": "rehabilitation (always planned, CMS PRA v4)",
 }
 WINDOW = timedelta(days=30)
+LONGEST_WINDOW = timedelta(days=365)  # the furthest a pathway's readmission rule may look back (its `within_days`)
 
 
 def planned_reason(admission_type: str | None, reason_code: str | None) -> str | None:

@@ -119,22 +119,22 @@ class InpatientStay(NamedTuple):
     discharge_disposition: str | None
 
 
-# Every finished inpatient stay of a batch's patients in one statement: the pathway engine asks at each admission
-# (is it a readmission?) and each discharge (TCM complexity). One seek a patient in the per-patient index
-# (migration 0012): its key (patient, class) is in each OR term, so SQLite's planner (no statistics) cannot take the
-# population-wide (class_code, period_end) index instead; a current stay (no period_end) is left out here.
+# The inpatient stays of a batch's patients that ended since a time, in one statement: the pathway engine asks at
+# each admission (is it a readmission?) and each discharge (TCM complexity). One seek a patient in the per-patient
+# index (migration 0012): its key (patient, class) is in each OR term, so SQLite's planner (no statistics) cannot
+# take the population-wide (class_code, period_end) index instead.
 _INPATIENT_STAYS = KeyLookup(select(Encounter.patient_id, Encounter.id, Encounter.period_end,
-                                    Encounter.discharge_disposition),
+                                    Encounter.discharge_disposition)
+                             .where(Encounter.period_end >= bindparam("since", type_=Encounter.period_end.type)),
                              (Encounter.patient_id, Encounter.class_code))
 
 
-def inpatient_stays(session: Session, patient_ids: Iterable[int]) -> dict[int, list[InpatientStay]]:
-    """Each patient's finished inpatient stays (patients without one are absent)."""
+def inpatient_stays(session: Session, patient_ids: Iterable[int], since: datetime) -> dict[int, list[InpatientStay]]:
+    """Each patient's inpatient stays that ended at or after `since` (patients without one are absent)."""
     stays: dict[int, list[InpatientStay]] = {}
     keys = [(patient_id, EncounterClass.inpatient) for patient_id in sorted(set(patient_ids))]
-    for patient_id, encounter_id, period_end, disposition in _INPATIENT_STAYS.rows(session, keys):
-        if period_end is not None:
-            stays.setdefault(patient_id, []).append(InpatientStay(encounter_id, period_end, disposition))
+    for patient_id, encounter_id, period_end, disposition in _INPATIENT_STAYS.rows(session, keys, {"since": since}):
+        stays.setdefault(patient_id, []).append(InpatientStay(encounter_id, period_end, disposition))
     return stays
 
 

@@ -140,7 +140,8 @@ def link_readmission(session: Session, actor: Actor, event: EncounterEvent, pati
         return None
     admitted_at = event.admitted_at or event.occurred_at
     if stays is None:
-        stays = repo.inpatient_stays(session, [event.patient_id]).get(event.patient_id, [])
+        since = admitted_at - timedelta(days=within_days)
+        stays = repo.inpatient_stays(session, [event.patient_id], since).get(event.patient_id, [])
     index = readmission_rule.index_stay(stays, admitted_at, within=timedelta(days=within_days),
                                         exclude_encounter_id=event.encounter_id)
     if index is None:
