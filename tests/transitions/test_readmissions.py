@@ -110,3 +110,29 @@ def test_a_pathway_looking_back_its_longest_window_finds_the_stay(personas: Pers
     assert outcome.created == 1
     [link] = links()
     assert (link.index_encounter_id, link.readmission_encounter_id, link.days_after_discharge) == (inside, again, 364)
+
+
+def test_what_a_run_reads_at_once_agrees_with_asking_one_by_one(personas: Personas) -> None:
+    """The pathway engine's run reads its events' episodes, its patients' active episodes and links, and its
+    encounters' reason codes once for the run (`StoredForRun`); each answer is what the one-by-one read gives, and
+    a question about something outside the run is still answered."""
+    from careloop.pathways import engine
+    from careloop.transitions import repository
+    from careloop.transitions.service import EpisodeClock, StoredForRun
+    index = discharge_home(personas.patient_id, discharged=INDEX_DISCHARGE)
+    again = admit(personas, "2026-11-20T08:00:00Z", reason_code="Z5111")
+    key = "adt:stmarys:1001:A03"
+    [link] = links()
+    run = [engine.parse({**made["payload"], "event_type": made["type"]}) for made in (
+        event("discharged", key, personas.patient_id, index, occurred=INDEX_DISCHARGE, discharged=INDEX_DISCHARGE),
+        event("admitted", "adt:2001:A01", personas.patient_id, again, occurred="2026-11-20T08:00:00Z"))]
+    with db.unit_of_work() as s:
+        clock = repository.clock_for_event(s, key)
+        assert clock is not None
+        for stored in (StoredForRun(s, run), StoredForRun(s, [])):  # the run's reads, then one by one
+            assert stored.clock_for_event(key) == EpisodeClock(*clock)
+            assert stored.clock_for_event("adt:none:A03") is None
+            assert stored.active_episode(personas.patient_id, index) == repository.active_id_for_encounter(s, index)
+            assert stored.link(personas.patient_id, index, again) == link.id
+            assert stored.link(personas.patient_id, again, index) is None
+            assert stored.reason_code(again) == "Z5111"

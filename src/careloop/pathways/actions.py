@@ -130,12 +130,16 @@ def _due_at(context: EventContext, due: Due) -> datetime:
 
 
 def _episode_of_event(context: EventContext) -> transitions.EpisodeClock | None:
-    return transitions.episode_clock_for_event(context.session, context.event.event_key, _unwritten(context))
+    return transitions.episode_clock_for_event(context.event.event_key, _unwritten(context))
 
 
 def _unwritten(context: EventContext) -> transitions.Unwritten:
-    """The episodes and links this run of events made that wait in its pending inserts."""
-    made = context.shared.setdefault("transitions", transitions.Unwritten())
+    """The episodes and links this run of events made that wait in its pending inserts, and what the database held
+    of the run's episodes and links before it (read once for the run)."""
+    made = context.shared.get("transitions")
+    if made is None:
+        made = context.shared["transitions"] = transitions.Unwritten(
+            transitions.StoredForRun(context.session, context.run))
     assert isinstance(made, transitions.Unwritten)
     return made
 

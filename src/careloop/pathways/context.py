@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
@@ -39,6 +39,7 @@ class EventContext:
     # What the actions keep for the whole run of events, shared like `pending`: what they made that waits in it
     # unwritten, for the later events of the run to find (an episode a readmission links to).
     shared: dict[str, Any] = field(default_factory=dict)
+    run: Sequence[EncounterEvent] = ()  # the run's events, for what the actions read once for all of them
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def cached(self, name: str, load: Callable[[EventContext], T]) -> T:

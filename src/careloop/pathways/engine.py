@@ -127,7 +127,7 @@ def _process_run(session: Session, actor: Actor, events: list[EncounterEvent],
             outcomes.append(Outcome((), 0, 0, skipped=f"cancelled by {cancelled[event.event_key]} before it was "
                                                       "processed"))
         else:
-            context = EventContext(session, actor, event, patients[event.patient_id], facts, pending, shared)
+            context = EventContext(session, actor, event, patients[event.patient_id], facts, pending, shared, heard)
             outcomes.append(_fire(context, rules))
     fired = [item for item in outcomes if isinstance(item, _Fired) and item.rules]
     _apply(session, fired, pending)

@@ -138,6 +138,48 @@ def inpatient_stays(session: Session, patient_ids: Iterable[int], since: datetim
     return stays
 
 
+# The same questions for a whole run of the pathway engine's events at once (`service.StoredForRun`): one statement
+# each for the run, where a hospital feed asked them once a discharge or readmission, each a round trip.
+_EPISODES_FOR_EVENTS = KeyLookup(select(TransitionEpisode.event_key, TransitionEpisode.id,
+                                        TransitionEpisode.contact_due, TransitionEpisode.visit_due),
+                                 (TransitionEpisode.event_key,))
+_ACTIVE_EPISODES_OF_PATIENTS = KeyLookup(select(TransitionEpisode.encounter_id, TransitionEpisode.id),
+                                         (TransitionEpisode.patient_id, TransitionEpisode.status))
+_LINKS_OF_PATIENTS = KeyLookup(select(Readmission.index_encounter_id, Readmission.readmission_encounter_id,
+                                      Readmission.id), (Readmission.patient_id,))
+_REASON_CODES = KeyLookup(select(Encounter.id, Encounter.reason_code), (Encounter.id,))
+
+
+def clocks_for_events(session: Session, event_keys: Iterable[str]) -> dict[str, tuple[int, date, date]]:
+    """clock_for_event for each of these events that started an episode (its latest)."""
+    clocks: dict[str, tuple[int, date, date]] = {}
+    for key, episode_id, contact_due, visit_due in _EPISODES_FOR_EVENTS.rows(session, [(k,) for k in event_keys]):
+        if key not in clocks or episode_id > clocks[key][0]:
+            clocks[key] = (episode_id, contact_due, visit_due)
+    return clocks
+
+
+def active_episodes_by_encounter(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:
+    """active_id_for_encounter for every encounter of these patients that has an active episode."""
+    latest: dict[int, int] = {}
+    keys = [(patient_id, EpisodeStatus.active) for patient_id in patient_ids]
+    for encounter_id, episode_id in _ACTIVE_EPISODES_OF_PATIENTS.rows(session, keys):
+        if encounter_id is not None and episode_id > latest.get(encounter_id, 0):
+            latest[encounter_id] = episode_id
+    return latest
+
+
+def links_of_patients(session: Session, patient_ids: Iterable[int]) -> dict[tuple[int, int], int]:
+    """readmission_link_id for every pair of these patients' stays that is linked."""
+    return {(index_id, readmission_id): link_id for index_id, readmission_id, link_id
+            in _LINKS_OF_PATIENTS.rows(session, [(patient_id,) for patient_id in patient_ids])}
+
+
+def reason_codes(session: Session, encounter_ids: Iterable[int]) -> dict[int, str | None]:
+    """reason_code of each of these encounters."""
+    return {encounter_id: code for encounter_id, code in _REASON_CODES.rows(session, [(e,) for e in encounter_ids])}
+
+
 _READMISSION_LINK = DriverRead(select(Readmission.id).where(
     Readmission.index_encounter_id == bindparam("index_id"),
     Readmission.readmission_encounter_id == bindparam("readmission_id")))

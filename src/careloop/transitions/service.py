@@ -60,22 +60,73 @@ class EpisodeClock(NamedTuple):
     visit_due: date
 
 
+class StoredForRun:
+    """What the database holds of a run of the pathway engine's events (their episodes, their patients' active
+    episodes and readmission links, their encounters' reason codes), each read once for the whole run on first use
+    instead of once an event; asked about anything outside the run, it asks the database for that alone.
+
+    The run's own work is not written until the run ends (`Unwritten` has it), so what is read at its first use is
+    what each event would have read on its own."""
+
+    def __init__(self, session: Session, events: Sequence[EncounterEvent]) -> None:
+        self._session = session
+        self._event_keys = {event.event_key for event in events}
+        self._patient_ids = {event.patient_id for event in events}
+        self._encounter_ids = {event.encounter_id for event in events if event.encounter_id is not None}
+        self._clocks: dict[str, tuple[int, date, date]] | None = None
+        self._active: dict[int, int] | None = None
+        self._links: dict[tuple[int, int], int] | None = None
+        self._reasons: dict[int, str | None] | None = None
+
+    def clock_for_event(self, event_key: str) -> EpisodeClock | None:
+        if event_key not in self._event_keys:
+            row = repo.clock_for_event(self._session, event_key)
+        else:
+            if self._clocks is None:
+                self._clocks = repo.clocks_for_events(self._session, sorted(self._event_keys))
+            row = self._clocks.get(event_key)
+        return EpisodeClock(*row) if row is not None else None
+
+    def active_episode(self, patient_id: int, encounter_id: int) -> int | None:
+        """The latest active episode of one of the patient's encounters."""
+        if patient_id not in self._patient_ids:
+            return repo.active_id_for_encounter(self._session, encounter_id)
+        if self._active is None:
+            self._active = repo.active_episodes_by_encounter(self._session, sorted(self._patient_ids))
+        return self._active.get(encounter_id)
+
+    def link(self, patient_id: int, index_id: int, readmission_id: int) -> int | None:
+        """The link of two of the patient's stays, if they are linked."""
+        if patient_id not in self._patient_ids:
+            return repo.readmission_link_id(self._session, index_id, readmission_id)
+        if self._links is None:
+            self._links = repo.links_of_patients(self._session, sorted(self._patient_ids))
+        return self._links.get((index_id, readmission_id))
+
+    def reason_code(self, encounter_id: int) -> str | None:
+        if encounter_id not in self._encounter_ids:
+            return repo.reason_code(self._session, encounter_id)
+        if self._reasons is None:
+            self._reasons = repo.reason_codes(self._session, sorted(self._encounter_ids))
+        return self._reasons.get(encounter_id)
+
+
 @dataclass
 class Unwritten:
     """The episodes and readmission links a batch writer (the pathway engine's run of events) has made and not yet
     written (their rows wait in its pending inserts, under keys reserved at once): later events of the batch find
-    them here as they would find them in the database."""
+    them here as they would find them in the database; `stored` is what the database held before the run."""
 
+    stored: StoredForRun
     episodes_by_event: dict[str, EpisodeClock] = field(default_factory=dict)
     active_episode_by_encounter: dict[int, int] = field(default_factory=dict)  # the latest, as the database's read
     links: dict[tuple[int, int], int] = field(default_factory=dict)  # (index stay, readmission) -> link
 
 
-def episode_clock_for_event(session: Session, event_key: str, unwritten: Unwritten) -> EpisodeClock | None:
+def episode_clock_for_event(event_key: str, unwritten: Unwritten) -> EpisodeClock | None:
     if (made := unwritten.episodes_by_event.get(event_key)) is not None:
         return made
-    row = repo.clock_for_event(session, event_key)
-    return EpisodeClock(*row) if row is not None else None
+    return unwritten.stored.clock_for_event(event_key)
 
 
 def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient: PatientRef, *, pathway: str,
@@ -89,7 +140,7 @@ def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient
     done, in the same transaction; `unwritten` lets the batch's later events find the episode meanwhile.
     `active_icd10`, `stays`: the patient's active diagnoses and finished inpatient stays, when the caller has read
     them already (the engine reads them for its whole batch at once); read here otherwise."""
-    existing = episode_clock_for_event(session, event.event_key, unwritten)
+    existing = episode_clock_for_event(event.event_key, unwritten)
     if existing is not None:
         return existing
     discharged_at = event.discharged_at or event.occurred_at
@@ -147,11 +198,12 @@ def link_readmission(session: Session, actor: Actor, event: EncounterEvent, pati
     if index is None:
         return None
     pair = (index.id, event.encounter_id)
-    existing = unwritten.links.get(pair) or repo.readmission_link_id(session, *pair)
+    existing = unwritten.links.get(pair) or unwritten.stored.link(event.patient_id, *pair)
     if existing is not None:
         return existing
-    why = readmission_rule.planned_reason(event.admission_type, repo.reason_code(session, event.encounter_id))
-    episode_id = unwritten.active_episode_by_encounter.get(index.id) or repo.active_id_for_encounter(session, index.id)
+    why = readmission_rule.planned_reason(event.admission_type, unwritten.stored.reason_code(event.encounter_id))
+    episode_id = (unwritten.active_episode_by_encounter.get(index.id)
+                  or unwritten.stored.active_episode(event.patient_id, index.id))
     days = (local_date(admitted_at) - local_date(index.period_end)).days
     public_id = uuid4()
     access.require(session, actor, Permission.patient_write, patient, action="readmission.link",
