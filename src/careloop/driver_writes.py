@@ -56,14 +56,7 @@ class DriverWrite(DriverRead):
         if len(rows) > 1 and self._from_arrays is not None and connection.dialect.name == "postgresql":
             self._arrays_write().once(session, _columns_of(plan.names, rows), arrays=True)
             return
-        arguments = driver_arguments_many(plan, rows)
-        cursor = driver_cursor(connection)
-        try:
-            with as_sqlalchemy_errors(connection, cursor, plan.sql, arguments):
-                self._before_execute(connection, cursor, plan.sql, arguments, many=True)
-                cursor.executemany(plan.sql, arguments)
-        finally:
-            cursor.close()
+        self._run(connection, plan.sql, driver_arguments_many(plan, rows), many=True)
 
     def once(self, session: Session, values: Mapping[str, Any], *, arrays: bool = False) -> None:
         """One execution, nothing fetched; `arrays`: the values that are lists go as PostgreSQL arrays in binary."""
@@ -71,11 +64,17 @@ class DriverWrite(DriverRead):
         arguments = driver_arguments(plan, values)
         if arrays:
             arguments = tuple(BinaryArray(value) if type(value) is list else value for value in arguments)
+        self._run(connection, plan.sql, arguments, many=False)
+
+    def _run(self, connection: Connection, sql: str, arguments: Any, *, many: bool) -> None:
         cursor = driver_cursor(connection)
         try:
-            with as_sqlalchemy_errors(connection, cursor, plan.sql, arguments):
-                self._before_execute(connection, cursor, plan.sql, arguments, many=False)
-                cursor.execute(plan.sql, arguments)
+            with as_sqlalchemy_errors(connection, cursor, sql, arguments):
+                self._before_execute(connection, cursor, sql, arguments, many=many)
+                if many:
+                    cursor.executemany(sql, arguments)
+                else:
+                    cursor.execute(sql, arguments)
         finally:
             cursor.close()
 
