@@ -250,5 +250,9 @@ _VISITS_BY_KEY = KeyLookup(select(Hl7Visit.id, Hl7Visit.facility, Hl7Visit.visit
 def _encounters(session: Session, ids: list[int]) -> dict[int, EncounterState]:
     if not ids:
         return {}
-    rows = session.execute(select(*ENCOUNTER_COLUMNS).where(Encounter.id.in_(ids)))
-    return {r.id: EncounterState(*r) for r in rows}
+    return {row[0]: EncounterState(*row) for row in _ENCOUNTERS_BY_ID.rows(session, [(i,) for i in ids])}
+
+
+# By KeyLookup (statements of a few sizes, on the driver's cursor): an IN list of the batch's length was a new
+# statement for SQLAlchemy to build and run through its execution path for each batch.
+_ENCOUNTERS_BY_ID = KeyLookup(select(*ENCOUNTER_COLUMNS), (Encounter.id,))
