@@ -275,6 +275,23 @@ def _without_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
+def commits_survive_power_loss() -> None:
+    """For a process whose commits are promises to someone outside it (the MLLP listener: an AA tells the hospital
+    the message is stored, and it will not be sent again). On SQLite each commit then syncs the write-ahead log to
+    the disk before it returns (synchronous=FULL). The default, NORMAL, survives the process being killed, not the
+    machine losing power: the last commits may still be in the operating system's cache (docs/decisions.md,
+    "2026-12-06 (evening)"). PostgreSQL syncs its log at each commit already (synchronous_commit=on)."""
+    current = engine()
+    if current.dialect.name != "sqlite" or event.contains(current, "connect", _syncing_each_commit):
+        return
+    event.listen(current, "connect", _syncing_each_commit)
+    current.dispose()  # connections pooled before now would keep NORMAL
+
+
+def _syncing_each_commit(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA synchronous=FULL")
+
+
 _checkpointer: WalCheckpointer | None = None
 
 
