@@ -117,7 +117,6 @@ def test_what_a_run_reads_at_once_agrees_with_asking_one_by_one(personas: Person
     encounters' reason codes once for the run (`StoredForRun`); each answer is what the one-by-one read gives, and
     a question about something outside the run is still answered."""
     from careloop.pathways import engine
-    from careloop.transitions import repository
     from careloop.transitions.service import EpisodeClock, StoredForRun
     index = discharge_home(personas.patient_id, discharged=INDEX_DISCHARGE)
     again = admit(personas, "2026-11-20T08:00:00Z", reason_code="Z5111")
@@ -127,12 +126,11 @@ def test_what_a_run_reads_at_once_agrees_with_asking_one_by_one(personas: Person
         event("discharged", key, personas.patient_id, index, occurred=INDEX_DISCHARGE, discharged=INDEX_DISCHARGE),
         event("admitted", "adt:2001:A01", personas.patient_id, again, occurred="2026-11-20T08:00:00Z"))]
     with db.unit_of_work() as s:
-        clock = repository.clock_for_event(s, key)
-        assert clock is not None
+        episode = s.scalars(select(TransitionEpisode).where(TransitionEpisode.event_key == key)).one()
         for stored in (StoredForRun(s, run), StoredForRun(s, [])):  # the run's reads, then one by one
-            assert stored.clock_for_event(key) == EpisodeClock(*clock)
+            assert stored.clock_for_event(key) == EpisodeClock(episode.id, episode.contact_due, episode.visit_due)
             assert stored.clock_for_event("adt:none:A03") is None
-            assert stored.active_episode(personas.patient_id, index) == repository.active_id_for_encounter(s, index)
+            assert stored.active_episode(personas.patient_id, index) == episode.id
             assert stored.link(personas.patient_id, index, again) == link.id
             assert stored.link(personas.patient_id, again, index) is None
             assert stored.reason_code(again) == "Z5111"

@@ -1,7 +1,6 @@
 """The patient facts rules and actions read (care-team roles, the staff to notify, active diagnoses, finished
-inpatient stays), read for
-every patient of a batch of events at once, on first use: one statement per kind of fact for the batch rather than
-one per event.
+inpatient stays), read for every patient of a batch of events at once, on first use: one statement per kind of fact
+for the batch rather than one per event.
 
 Nothing the actions do changes these facts (they make tasks, episodes, links and notices, never care teams,
 conditions or encounters), so reading them once for the batch, in its transaction, gives each event what it would

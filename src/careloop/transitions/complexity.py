@@ -18,13 +18,14 @@ more to the point, the early visit the sickest patients need.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from careloop.driver_reads import DriverRead
 from careloop.models import Condition, ConditionClinicalStatus
+from careloop.transitions import readmission
 from careloop.transitions import repository as repo
 from careloop.transitions.repository import InpatientStay
 from careloop.transitions.tcm import Complexity
@@ -41,7 +42,7 @@ HIGH_RISK_GROUPS: dict[str, tuple[str, ...]] = {
     "stroke or TIA": ("I63", "G45"),
 }
 GROUPS_FOR_HIGH = 2
-READMISSION_WINDOW = timedelta(days=30)
+READMISSION_WINDOW = readmission.WINDOW  # the readmission rule's 30 days
 
 
 def choose(session: Session, patient_id: int, admitted_at: datetime | None, encounter_id: int | None, *,

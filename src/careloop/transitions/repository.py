@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple
 from uuid import UUID
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
-from careloop.driver_reads import DriverRead
 from careloop.errors import NotFound
 from careloop.key_match import KeyLookup
 from careloop.models import (
@@ -40,47 +39,9 @@ def by_id(session: Session, episode_id: int) -> TransitionEpisode | None:
                           .options(joinedload(TransitionEpisode.patient)))
 
 
-# The pathway engine's reads run on the driver's cursor (driver_reads.py), compiled once: it runs them for every
-# discharge and admission of a hospital feed, where SQLAlchemy's execution path cost more than SQLite takes to run
-# them.
-_CLOCK_FOR_EVENT = DriverRead(select(TransitionEpisode.id, TransitionEpisode.contact_due, TransitionEpisode.visit_due)
-                              .where(TransitionEpisode.event_key == bindparam("event_key"))
-                              .order_by(TransitionEpisode.id.desc()).limit(1))
-
-
-def clock_for_event(session: Session, event_key: str) -> tuple[int, date, date] | None:
-    """The id and TCM deadlines of the episode this event started, if it started one."""
-    rows = _CLOCK_FOR_EVENT.rows(session, {"event_key": event_key})
-    return cast("tuple[int, date, date]", rows[0]) if rows else None
-
-
-def _first(rows: list[tuple[Any, ...]]) -> Any:
-    return rows[0][0] if rows else None
-
-
 def for_patient(session: Session, patient_id: int) -> Sequence[TransitionEpisode]:
     return session.scalars(select(TransitionEpisode).where(TransitionEpisode.patient_id == patient_id)
                            .order_by(TransitionEpisode.discharged_at.desc())).all()
-
-
-_REASON_CODE = DriverRead(select(Encounter.reason_code).where(Encounter.id == bindparam("encounter_id")))
-
-
-def reason_code(session: Session, encounter_id: int) -> str | None:
-    """The encounter's reason code (the planned-readmission rule reads it), without loading the encounter."""
-    code: str | None = _first(_REASON_CODE.rows(session, {"encounter_id": encounter_id}))
-    return code
-
-
-_ACTIVE_FOR_ENCOUNTER = DriverRead(select(TransitionEpisode.id).where(
-    TransitionEpisode.encounter_id == bindparam("encounter_id"), TransitionEpisode.status == EpisodeStatus.active)
-    .order_by(TransitionEpisode.id.desc()).limit(1))
-
-
-def active_id_for_encounter(session: Session, encounter_id: int) -> int | None:
-    """The id of the encounter's active episode (its latest), if it has one."""
-    episode_id: int | None = _first(_ACTIVE_FOR_ENCOUNTER.rows(session, {"encounter_id": encounter_id}))
-    return episode_id
 
 
 def checklist(session: Session, episode_id: int) -> Sequence[ChecklistItem]:
@@ -138,8 +99,9 @@ def inpatient_stays(session: Session, patient_ids: Iterable[int], since: datetim
     return stays
 
 
-# The same questions for a whole run of the pathway engine's events at once (`service.StoredForRun`): one statement
-# each for the run, where a hospital feed asked them once a discharge or readmission, each a round trip.
+# What the pathway engine asks of a whole run of events at once (`service.StoredForRun`), on the driver's cursor:
+# one statement each for the run, where a hospital feed asked them once a discharge or readmission, each a round
+# trip.
 _EPISODES_FOR_EVENTS = KeyLookup(select(TransitionEpisode.event_key, TransitionEpisode.id,
                                         TransitionEpisode.contact_due, TransitionEpisode.visit_due),
                                  (TransitionEpisode.event_key,))
@@ -151,7 +113,7 @@ _REASON_CODES = KeyLookup(select(Encounter.id, Encounter.reason_code), (Encounte
 
 
 def clocks_for_events(session: Session, event_keys: Iterable[str]) -> dict[str, tuple[int, date, date]]:
-    """clock_for_event for each of these events that started an episode (its latest)."""
+    """The id and TCM deadlines of the episode each of these events started (its latest), if it started one."""
     clocks: dict[str, tuple[int, date, date]] = {}
     for key, episode_id, contact_due, visit_due in _EPISODES_FOR_EVENTS.rows(session, [(k,) for k in event_keys]):
         if key not in clocks or episode_id > clocks[key][0]:
@@ -160,7 +122,7 @@ def clocks_for_events(session: Session, event_keys: Iterable[str]) -> dict[str, 
 
 
 def active_episodes_by_encounter(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:
-    """active_id_for_encounter for every encounter of these patients that has an active episode."""
+    """The active episode (the latest) of every encounter of these patients that has one."""
     latest: dict[int, int] = {}
     keys = [(patient_id, EpisodeStatus.active) for patient_id in patient_ids]
     for encounter_id, episode_id in _ACTIVE_EPISODES_OF_PATIENTS.rows(session, keys):
@@ -170,25 +132,14 @@ def active_episodes_by_encounter(session: Session, patient_ids: Iterable[int]) -
 
 
 def links_of_patients(session: Session, patient_ids: Iterable[int]) -> dict[tuple[int, int], int]:
-    """readmission_link_id for every pair of these patients' stays that is linked."""
+    """The link of every pair of these patients' stays that is linked: (index stay, readmission) -> link."""
     return {(index_id, readmission_id): link_id for index_id, readmission_id, link_id
             in _LINKS_OF_PATIENTS.rows(session, [(patient_id,) for patient_id in patient_ids])}
 
 
 def reason_codes(session: Session, encounter_ids: Iterable[int]) -> dict[int, str | None]:
-    """reason_code of each of these encounters."""
+    """Each encounter's reason code (the planned-readmission rule reads it)."""
     return {encounter_id: code for encounter_id, code in _REASON_CODES.rows(session, [(e,) for e in encounter_ids])}
-
-
-_READMISSION_LINK = DriverRead(select(Readmission.id).where(
-    Readmission.index_encounter_id == bindparam("index_id"),
-    Readmission.readmission_encounter_id == bindparam("readmission_id")))
-
-
-def readmission_link_id(session: Session, index_id: int, readmission_id: int) -> int | None:
-    link_id: int | None = _first(_READMISSION_LINK.rows(session, {"index_id": index_id,
-                                                                   "readmission_id": readmission_id}))
-    return link_id
 
 
 def readmissions_for_patient(session: Session, patient_id: int) -> Sequence[Readmission]:

@@ -80,7 +80,7 @@ class StoredForRun:
 
     def clock_for_event(self, event_key: str) -> EpisodeClock | None:
         if event_key not in self._event_keys:
-            row = repo.clock_for_event(self._session, event_key)
+            row = repo.clocks_for_events(self._session, [event_key]).get(event_key)
         else:
             if self._clocks is None:
                 self._clocks = repo.clocks_for_events(self._session, sorted(self._event_keys))
@@ -90,7 +90,7 @@ class StoredForRun:
     def active_episode(self, patient_id: int, encounter_id: int) -> int | None:
         """The latest active episode of one of the patient's encounters."""
         if patient_id not in self._patient_ids:
-            return repo.active_id_for_encounter(self._session, encounter_id)
+            return repo.active_episodes_by_encounter(self._session, [patient_id]).get(encounter_id)
         if self._active is None:
             self._active = repo.active_episodes_by_encounter(self._session, sorted(self._patient_ids))
         return self._active.get(encounter_id)
@@ -98,14 +98,14 @@ class StoredForRun:
     def link(self, patient_id: int, index_id: int, readmission_id: int) -> int | None:
         """The link of two of the patient's stays, if they are linked."""
         if patient_id not in self._patient_ids:
-            return repo.readmission_link_id(self._session, index_id, readmission_id)
+            return repo.links_of_patients(self._session, [patient_id]).get((index_id, readmission_id))
         if self._links is None:
             self._links = repo.links_of_patients(self._session, sorted(self._patient_ids))
         return self._links.get((index_id, readmission_id))
 
     def reason_code(self, encounter_id: int) -> str | None:
         if encounter_id not in self._encounter_ids:
-            return repo.reason_code(self._session, encounter_id)
+            return repo.reason_codes(self._session, [encounter_id]).get(encounter_id)
         if self._reasons is None:
             self._reasons = repo.reason_codes(self._session, sorted(self._encounter_ids))
         return self._reasons.get(encounter_id)
