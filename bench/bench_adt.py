@@ -41,10 +41,12 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
+from typing import IO
 
 from sqlalchemy import func, select
 
@@ -59,6 +61,7 @@ from careloop.integrations.hl7v2.store import APPLY_JOB, store_batch
 from careloop.jobs_registry import build_registry
 from careloop.models import Hl7Message, Hl7MessageStatus, Patient, PatientIdentifier, Task, TransitionEpisode
 from careloop.models.jobs import Job, JobStatus, OutboxEvent
+from careloop.turn_report import TOTALS_PREFIX
 from careloop.worker.registry import Registry
 from careloop.worker.runner import Worker
 
@@ -148,9 +151,9 @@ async def send(port: int, batch: Sequence[Outgoing], connections: int, window: i
 
 
 @contextmanager
-def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[None]:
+def serving(command: list[str], env: dict[str, str], port: int, log: IO[bytes] | None = None) -> Iterator[None]:
     """The server process, from the moment it listens until it is stopped (SIGTERM: it stores what it holds)."""
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log or subprocess.DEVNULL)
     try:
         wait_for_port(port, process)
         yield
@@ -194,19 +197,21 @@ def careloop_run(backend: str, batch: Sequence[Outgoing], connections: int, wind
 def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, window: int,
                     rate: float = 0.0, worker_count: int = 1) -> list[str]:
     """The listener and one worker process at once; seconds until the last ACK and until all work is done."""
-    with fresh_database(backend) as url:
+    with fresh_database(backend) as url, ExitStack() as logs:
         seed_patients()
         env = {**os.environ, "CARELOOP_DATABASE_URL": url, "CARELOOP_WORKER_POLL_SECONDS": "0.05"}
         cli = [sys.executable, "-c", "from careloop.cli import main; main()"]
-        workers = [subprocess.Popen([*cli, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                   for _ in range(worker_count)]
+        worker_logs = [logs.enter_context(tempfile.TemporaryFile()) for _ in range(worker_count)]
+        listener_log = logs.enter_context(tempfile.TemporaryFile())
+        workers = [subprocess.Popen([*cli, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=log)
+                   for log in worker_logs]
         try:
             # A new worker runs every schedule once at start (the population refresh, statistics, sweeps): let it
             # finish them first, so the run measures the feed's work, as on a worker that has been up a while.
             wait_for_schedules(timeout=120)
             wait_until_worked(0, timeout=600)
             port = free_port()
-            with serving([*cli, "mllp", "--port", str(port)], env, port):
+            with serving([*cli, "mllp", "--port", str(port)], env, port, listener_log):
                 started = time.perf_counter()  # the first message sent: the listener is up, as in production
                 report = asyncio.run(send(port, batch, connections, window, rate))
                 all_done = wait_until_worked(len(batch), timeout=600) - started
@@ -219,10 +224,30 @@ def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, w
         with db.unit_of_work() as session:
             tasks = session.scalar(select(func.count()).select_from(Task)) or 0
             episodes = session.scalar(select(func.count()).select_from(TransitionEpisode)) or 0
+        turns = turn_figures(sum(turn_held_seconds(log) for log in worker_logs), turn_held_seconds(listener_log),
+                             all_done)
     return [backend, f"{len(batch):,}", f"{rate:,.0f}" if rate else "as fast as ACKs",
             f"{len(batch) / report.elapsed:,.0f}", latency[2], latency[3], f"{report.elapsed:.1f}",
             f"{all_done:.1f}", f"{all_done - report.elapsed:.1f}", f"{len(batch) / all_done:,.0f}", f"{episodes:,}",
-            f"{tasks:,}"]
+            f"{tasks:,}", *turns]
+
+
+def turn_held_seconds(log: IO[bytes]) -> float:
+    """The seconds a server process held SQLite's writer turn, from the totals it logs at exit (turn_report.py);
+    0 on PostgreSQL, where it logs none."""
+    log.seek(0)
+    for line in reversed(log.read().decode(errors="replace").splitlines()):
+        if TOTALS_PREFIX in line:
+            return float(line.split(TOTALS_PREFIX, 1)[1].split("held ", 1)[1].split(" s", 1)[0])
+    return 0.0
+
+
+def turn_figures(workers_held: float, listener_held: float, all_done: float) -> list[str]:
+    """Seconds the worker(s) and the listener held SQLite's one writer turn over the whole run (start-up included),
+    and their sum over the seconds until all work was done: near 1, the single writer is what bounds the run."""
+    if not workers_held and not listener_held:
+        return ["", "", ""]
+    return [f"{workers_held:.1f}", f"{listener_held:.1f}", f"{(workers_held + listener_held) / all_done:.2f}"]
 
 
 def wait_for_schedules(*, timeout: float) -> None:
@@ -264,7 +289,7 @@ def with_worker_main(args: argparse.Namespace) -> None:
           f"{os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print_table(["backend", "messages", "offered messages/s", "intake messages/s", "ACK p50 ms", "ACK p99 ms",
                  "last ACK s", "all work done s", "done after last ACK s", "end to end messages/s", "episodes",
-                 "tasks"], rows)
+                 "tasks", "worker turn held s", "listener turn held s", "turn held / all done"], rows)
 
 
 def applied_count() -> int:

@@ -177,7 +177,7 @@ def paced_think_ms(port: int, paths: list[str], token: str, args: argparse.Names
     after it, 3 % short so the offer is just above the target. The mean, not the median: answer times are
     skewed to the right, and with the median the offer fell 1-2 % short of the target. A server that cannot
     keep up answers slowly, the think time shrinks towards none, and the run shows it saturated."""
-    cycle_ms = 1000 * args.connections / args.rate / 1.03
+    cycle_ms: float = 1000 * args.connections / args.rate / 1.03
     probe = run_wrk(port, paths, token, seconds=5, connections=args.connections, think_ms=max(1, round(cycle_ms)))
     return max(1, round(cycle_ms - probe["mean_ms"]))
 

@@ -96,7 +96,7 @@ def ours(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> tuple[float,
 
 
 def comorbidipy_time(con: duckdb.DuckDBPyConnection) -> tuple[float, float, int]:
-    import pandas.core.common
+    import pandas.core.common  # type: ignore[import-untyped]  # no stubs: pandas only runs the peer
 
     pandas.core.common.SettingWithCopyWarning = Warning  # comorbidipy 0.5.0 imports a name pandas 3 removed
     from comorbidipy import comorbidity

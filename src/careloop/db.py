@@ -41,6 +41,7 @@ from careloop.driver_writes import (
 )
 from careloop.group_commit import Append, GroupCommitter, Ticket
 from careloop.reserved_keys import ReservedKeys
+from careloop.turn_report import TurnReporter
 from careloop.wal_checkpoint import WalCheckpointer
 from careloop.writer_turn import WriterTurnConnection
 
@@ -240,10 +241,13 @@ _group_committer: GroupCommitter | None = None
 
 def configure(url: str | None = None) -> Engine:
     """Point the process at a database; called by every entry point and by the tests."""
-    global _engine, _factory, _read_engine, _group_committer, _checkpointer
+    global _engine, _factory, _read_engine, _group_committer, _checkpointer, _turn_reporter
     if _checkpointer is not None:
         _checkpointer.stop()
         _checkpointer = None
+    if _turn_reporter is not None:
+        _turn_reporter.stop()
+        _turn_reporter = None
     if _group_committer is not None:
         _group_committer.close()
         _group_committer = None
@@ -254,6 +258,16 @@ def configure(url: str | None = None) -> Engine:
     # The same pool, with a flag the SQLite begin hook reads: begin deferred, for read-mostly work.
     _read_engine = _engine.execution_options(**{_READ_PHASE: True})
     return _engine
+
+
+def long_running_writer() -> None:
+    """What a long-running writer on SQLite (the worker, the MLLP listener, the demo) sets up: the write-ahead log
+    checkpointed by a thread of its own, and its share of the writer turn logged each minute (turn_report.py).
+    Nothing on PostgreSQL."""
+    global _turn_reporter
+    if checkpoint_in_background() is not None and _turn_reporter is None:
+        _turn_reporter = TurnReporter()
+        _turn_reporter.start()
 
 
 def checkpoint_in_background() -> WalCheckpointer | None:
@@ -293,6 +307,7 @@ def _syncing_each_commit(dbapi_connection: Any, _record: Any) -> None:
 
 
 _checkpointer: WalCheckpointer | None = None
+_turn_reporter: TurnReporter | None = None
 
 
 def engine() -> Engine:

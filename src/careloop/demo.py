@@ -36,7 +36,7 @@ def run_demo(*, patients: int, seed: int, host: str, port: int, reset: bool, dat
     db.configure(f"sqlite:///{database}")
     migrate.upgrade()
     _seed_if_empty(patients, seed)
-    db.checkpoint_in_background()
+    db.long_running_writer()
     if mllp_port:
         db.commits_survive_power_loss()  # its MLLP listener acknowledges what it stored, as `careloop mllp` does
     stop = threading.Event()

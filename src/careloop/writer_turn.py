@@ -6,7 +6,47 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import threading
+import time
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class TurnTotals:
+    """This process's writer turns so far: how many, the seconds its connections waited for one, and the seconds
+    they held one (SQLite's write lock is held for the same span). Held seconds over wall seconds is the share of
+    the database's one writer this process takes: near 1 between all writers, the database is at its write
+    capacity (turn_report.py logs it)."""
+
+    turns: int = 0
+    waited: float = 0.0
+    held: float = 0.0
+
+    def since(self, earlier: TurnTotals) -> TurnTotals:
+        return TurnTotals(self.turns - earlier.turns, self.waited - earlier.waited, self.held - earlier.held)
+
+
+class _Accounts:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._totals = TurnTotals()
+
+    def add(self, waited: float, held: float) -> None:
+        with self._lock:
+            t = self._totals
+            self._totals = TurnTotals(t.turns + 1, t.waited + waited, t.held + held)
+
+    def totals(self) -> TurnTotals:
+        return self._totals
+
+
+_ACCOUNTS = _Accounts()
+
+
+def turn_totals() -> TurnTotals:
+    """Every writer turn this process's connections have taken and ended since it started."""
+    return _ACCOUNTS.totals()
 
 
 class WriterTurnConnection(sqlite3.Connection):
@@ -29,13 +69,16 @@ class WriterTurnConnection(sqlite3.Connection):
         self._turn_file = turn_file
         self._turn_fd: int | None = None
         self._has_turn = False
+        self._asked_at = self._got_at = 0.0
 
     def wait_for_turn(self) -> None:
         if self._has_turn:
             return
         if self._turn_fd is None:
             self._turn_fd = os.open(self._turn_file, os.O_RDWR | os.O_CREAT, 0o600)
+        self._asked_at = time.perf_counter()
         fcntl.flock(self._turn_fd, fcntl.LOCK_EX)  # the interpreter lock is released while it waits
+        self._got_at = time.perf_counter()
         self._has_turn = True
 
     def end_turn(self) -> None:
@@ -43,6 +86,7 @@ class WriterTurnConnection(sqlite3.Connection):
             self._has_turn = False
             assert self._turn_fd is not None
             fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
+            _ACCOUNTS.add(self._got_at - self._asked_at, time.perf_counter() - self._got_at)
 
     def commit(self) -> None:
         try:

@@ -42,7 +42,7 @@ def worker(
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
     if not once:
-        db.checkpoint_in_background()
+        db.long_running_writer()
     registry = build_registry()
     freeze_startup_heap()
     with db.unit_of_work() as session:
