@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -298,21 +299,35 @@ def _without_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
-def commits_survive_power_loss() -> None:
-    """For a process whose commits are promises to someone outside it (the MLLP listener: an AA tells the hospital
-    the message is stored, and it will not be sent again). On SQLite each commit then syncs the write-ahead log to
-    the disk before it returns (synchronous=FULL). The default, NORMAL, survives the process being killed, not the
-    machine losing power: the last commits may still be in the operating system's cache (docs/decisions.md,
-    "2026-12-06 (evening)"). PostgreSQL syncs its log at each commit already (synchronous_commit=on)."""
+def sync_log() -> None:
+    """Make what this process has committed survive a power loss, for a commit that is a promise to someone outside
+    it (the MLLP listener's AA tells the hospital the message is stored and will not be sent again). SQLite: fsync
+    the write-ahead log, after the commit has ended its writer turn. synchronous=NORMAL, the project's setting, keeps a
+    commit through a killed process but leaves the log to the operating system's cache until a checkpoint syncs it;
+    synchronous=FULL syncs it inside COMMIT, while the writer still holds SQLite's one write lock, and under a
+    hospital feed the worker waited through each of the listener's syncs (docs/decisions.md, "2026-12-06 (late)").
+    A sync of the log file after the commit makes the same frames durable, with nobody waiting but the caller; if
+    a checkpoint has since copied them and restarted the log, the checkpoint synced the database file first.
+    PostgreSQL: nothing to do (synchronous_commit=on syncs its log at each commit)."""
     current = engine()
-    if current.dialect.name != "sqlite" or event.contains(current, "connect", _syncing_each_commit):
+    path = current.url.database
+    if current.dialect.name != "sqlite" or not path or path == ":memory:":
         return
-    event.listen(current, "connect", _syncing_each_commit)
-    current.dispose()  # connections pooled before now would keep NORMAL
+    _fsync(f"{path}-wal")
+    if path not in _directories_synced:  # once: a log file new since the last power cycle needs its directory entry
+        _fsync(str(Path(path).resolve().parent))
+        _directories_synced.add(path)
 
 
-def _syncing_each_commit(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute("PRAGMA synchronous=FULL")
+def _fsync(path: str) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+_directories_synced: set[str] = set()
 
 
 _checkpointer: WalCheckpointer | None = None

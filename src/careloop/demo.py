@@ -37,8 +37,6 @@ def run_demo(*, patients: int, seed: int, host: str, port: int, reset: bool, dat
     migrate.upgrade()
     _seed_if_empty(patients, seed)
     db.long_running_writer()
-    if mllp_port:
-        db.commits_survive_power_loss()  # its MLLP listener acknowledges what it stored, as `careloop mllp` does
     stop = threading.Event()
     worker_thread = _start_worker(stop)
     if mllp_port:

@@ -20,7 +20,6 @@ def mllp_command(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     db.configure()
-    db.commits_survive_power_loss()  # an AA is a promise: the hospital will not send the message again
     db.long_running_writer()
     freeze_startup_heap()
     asyncio.run(serve(host, port, on_ready=lambda address: typer.echo(f"listening for MLLP on {address}")))
