@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,6 +46,7 @@ from careloop.models import (
 )
 from careloop.models.condition import ACTIVE_CLINICAL_STATUSES
 from careloop.patients import repository as patients_repo
+from careloop.public_ids import new_public_id
 from careloop.tasks import service as tasks_service
 from careloop.tasks.schemas import TaskCreate, TaskOwnerIn, TaskType
 from careloop.tasks.workflow import OPEN_STATUSES
@@ -109,7 +110,7 @@ def view(session: Session, response: AssessmentResponse) -> ResponseView:
 
 def start(session: Session, actor: Actor, patient_id: UUID, data: ResponseStart) -> AssessmentResponse:
     patient = patients_repo.get_or_raise(session, patient_id)
-    response_id = uuid4()
+    response_id = new_public_id()
     access.require(session, actor, Permission.assessment_write, patient, action="assessment.start",
                    entity_type="assessment", entity_id=str(response_id))
     if data.instrument not in instruments():
@@ -162,7 +163,7 @@ def amend(session: Session, actor: Actor, response_id: UUID, data: ResponseAmend
         observation.status = ObservationStatus.amended
     _save(session, old)
     new = AssessmentResponse(
-        public_id=uuid4(), patient_id=old.patient_id, patient=old.patient, instrument=instrument.key,
+        public_id=new_public_id(), patient_id=old.patient_id, patient=old.patient, instrument=instrument.key,
         instrument_version=instrument.version, status=ResponseStatus.completed,
         answers=_ordered(instrument, data.answers), author_id=actor.user_id, started_at=now, last_modified=now,
         replaces_id=old.id)
@@ -274,7 +275,7 @@ def _record_scores(session: Session, response: AssessmentResponse, instrument: I
     for found in result.scores:
         _, code = score_code(instrument, found.rule.key, found.rule.loinc)
         observation = Observation(
-            public_id=uuid4(), patient_id=response.patient_id, category="survey", code=code,
+            public_id=new_public_id(), patient_id=response.patient_id, category="survey", code=code,
             display=found.rule.display[:200], panel_code=instrument.loinc, status=ObservationStatus.final,
             effective_at=response.authored_at, value_num=found.value,
             value_text=found.band.display[:300] if found.band else None, unit="{score}")
@@ -295,7 +296,7 @@ def _record_finding(session: Session, actor: Actor, response: AssessmentResponse
     concern = rule.concern
     band = result.score(rule.when.score).band if rule.when.score else None
     finding = AssessmentFinding(
-        public_id=uuid4(), response_id=response.id, patient_id=response.patient_id, rule_key=rule.key,
+        public_id=new_public_id(), response_id=response.id, patient_id=response.patient_id, rule_key=rule.key,
         display=rule.display[:300], concern_system=concern.system if concern else None,
         concern_code=concern.code if concern else None, concern_display=concern.display if concern else None,
         sdoh_category=concern.sdoh_category if concern else None, severity=band.display[:64] if band else None,
@@ -394,7 +395,7 @@ def _new_concern(session: Session, response: AssessmentResponse, finding: Assess
     system, code = _concern_code(finding)
     now = utcnow()
     condition = Condition(
-        public_id=uuid4(), patient_id=response.patient_id, code_system=system, code=code,
+        public_id=new_public_id(), patient_id=response.patient_id, code_system=system, code=code,
         display=(finding.concern_display or finding.display)[:300], category=ConditionCategory.health_concern,
         clinical_status=ConditionClinicalStatus.active, verification_status="confirmed",
         onset_date=local_date(response.authored_at or now), recorded_at=now)

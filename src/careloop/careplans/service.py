@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -60,6 +60,7 @@ from careloop.models import (
 )
 from careloop.models.care_plan import OPEN_PLAN_STATUSES
 from careloop.patients import repository as patients_repo
+from careloop.public_ids import new_public_id
 from careloop.tasks import service as tasks_service
 from careloop.tasks.schemas import TaskCreate, TaskOwnerIn, TaskType
 from careloop.transitions.clock import end_of_local_day, local_date
@@ -129,7 +130,7 @@ def create_plan(session: Session, actor: Actor, patient_id: UUID, data: PlanCrea
         raise Conflict("This patient already has an open comprehensive care plan; add to it, or close it first.")
     interval = data.review_interval_days or (template.review_interval_days if template else DEFAULT_REVIEW_DAYS)
     now = utcnow()
-    plan = CarePlan(public_id=uuid4(), patient_id=patient.id, kind=data.kind, status=CarePlanStatus.active,
+    plan = CarePlan(public_id=new_public_id(), patient_id=patient.id, kind=data.kind, status=CarePlanStatus.active,
                     intent=CarePlanIntent.plan, owner_user_id=actor.user_id, created_at=now, updated_at=now,
                     period_start=now, title=data.title or _default_title(data.kind, template),
                     review_interval_days=interval,
@@ -264,7 +265,7 @@ def add_intervention(session: Session, actor: Actor, plan_id: UUID, data: Interv
 
 def add_entry(session: Session, actor: Actor, plan_id: UUID, data: EntryIn) -> CarePlan:
     plan = _writable(session, actor, plan_id, data.version, action="careplan.entry.add")
-    session.add(CarePlanEntry(public_id=uuid4(), care_plan_id=plan.id, kind=data.kind.value, text=data.text,
+    session.add(CarePlanEntry(public_id=new_public_id(), care_plan_id=plan.id, kind=data.kind.value, text=data.text,
                               status="active", created_at=utcnow(), created_by_id=actor.user_id))
     what = "what matters to the patient" if data.kind.value == "priority" else "barrier"
     return _save(session, plan, actor, f"Added {what}: {data.text[:200]}")
@@ -289,9 +290,9 @@ def add_decision(session: Session, actor: Actor, plan_id: UUID, data: DecisionIn
         raise InvalidInput("A decision's date cannot be in the future.")
     if data.choice not in data.options:
         raise InvalidInput("The patient's choice must be one of the options discussed.")
-    session.add(CarePlanDecision(public_id=uuid4(), care_plan_id=plan.id, topic=data.topic, options=data.options,
-                                 choice=data.choice, decided_on=data.decided_on, present=data.present,
-                                 created_at=utcnow(), created_by_id=actor.user_id))
+    session.add(CarePlanDecision(public_id=new_public_id(), care_plan_id=plan.id, topic=data.topic,
+                                 options=data.options, choice=data.choice, decided_on=data.decided_on,
+                                 present=data.present, created_at=utcnow(), created_by_id=actor.user_id))
     return _save(session, plan, actor, f"Recorded shared decision: {data.topic} -> {data.choice}")
 
 
@@ -561,7 +562,7 @@ def _apply(session: Session, actor: Actor, plan: CarePlan, template: templates.T
 
 def _new_goal(plan: CarePlan, description: str, priority: str, start: date, target_date: date | None,
               concern_id: int | None) -> Goal:
-    return Goal(public_id=uuid4(), patient_id=plan.patient_id, lifecycle_status=GoalLifecycleStatus.active,
+    return Goal(public_id=new_public_id(), patient_id=plan.patient_id, lifecycle_status=GoalLifecycleStatus.active,
                 achievement_status=achievement.Achievement.in_progress.value, description=description,
                 priority=priority, start_date=start, target_date=target_date, status_date=start,
                 condition_id=concern_id)

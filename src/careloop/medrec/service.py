@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from careloop.models import (
     TransitionEpisode,
 )
 from careloop.patients import repository as patients_repo
+from careloop.public_ids import new_public_id
 from careloop.tasks import service as tasks_service
 from careloop.tasks.schemas import TaskCreate, TaskOwnerIn, TaskType
 from careloop.transitions import repository as episodes_repo
@@ -59,7 +60,7 @@ def start_for_episode(session: Session, actor: Actor, episode_id: UUID) -> MedRe
         return current
     if episode.status.value != "active":
         raise Conflict(f"This episode is {episode.status.value}; start no new reconciliation on it.")
-    rec = MedReconciliation(public_id=uuid4(), patient_id=episode.patient_id, patient=episode.patient,
+    rec = MedReconciliation(public_id=new_public_id(), patient_id=episode.patient_id, patient=episode.patient,
                             episode_id=episode.id, status=IN_PROGRESS, created_at=utcnow(),
                             created_by_id=actor.user_id)
     session.add(rec)
@@ -73,7 +74,7 @@ def start_for_episode(session: Session, actor: Actor, episode_id: UUID) -> MedRe
 
 def _entry_from_chart(rec: MedReconciliation, order: MedicationRequest) -> MedRecEntry:
     product = ingredients.product(order.rxnorm) or ingredients.unmapped(order.rxnorm, order.display)
-    return MedRecEntry(public_id=uuid4(), reconciliation_id=rec.id, list="pre", rxnorm=order.rxnorm,
+    return MedRecEntry(public_id=new_public_id(), reconciliation_id=rec.id, list="pre", rxnorm=order.rxnorm,
                        display=order.display[:300], ingredient_rxcui=product.ingredient_rxcui[:16],
                        ingredient=product.ingredient[:100], dose=product.strength or None,
                        frequency=(order.dosage_text or "")[:60] or None, route=product.route or None,
@@ -96,7 +97,7 @@ def add_discharge_entry(session: Session, actor: Actor, rec_id: UUID, data: Entr
     if product is None:
         raise InvalidInput(f"RxNorm {data.rxnorm} is not in careloop's ingredient table "
                            "(careloop/medrec/data/rxnorm_ingredients.csv); choose a listed product or add it there.")
-    entry = MedRecEntry(public_id=uuid4(), reconciliation_id=rec.id, list="discharge", rxnorm=product.rxcui,
+    entry = MedRecEntry(public_id=new_public_id(), reconciliation_id=rec.id, list="discharge", rxnorm=product.rxcui,
                         display=product.name, ingredient_rxcui=product.ingredient_rxcui, ingredient=product.ingredient,
                         dose=data.dose or product.strength, frequency=data.frequency, route=data.route or product.route,
                         stop=data.stop)
@@ -130,7 +131,7 @@ def _refresh(session: Session, rec: MedReconciliation) -> None:
             session.delete(old)
     for key, found in wanted.items():
         if key not in existing:
-            session.add(MedRecDiscrepancy(public_id=uuid4(), reconciliation_id=rec.id, kind=found.kind.value,
+            session.add(MedRecDiscrepancy(public_id=new_public_id(), reconciliation_id=rec.id, kind=found.kind.value,
                                           ingredient=found.ingredient[:100], pre_entry_id=found.pre,
                                           discharge_entry_id=found.discharge, detail=found.detail[:300]))
     session.flush()
@@ -196,7 +197,7 @@ def _make_active(session: Session, rec: MedReconciliation, reconciled: list[fina
     fresh = [r for r in reconciled if not r.unchanged_chart_order]
     for item in fresh:
         session.add(MedicationRequest(
-            public_id=uuid4(), patient_id=rec.patient_id, rxnorm=item.entry.rxnorm, display=item.entry.display,
+            public_id=new_public_id(), patient_id=rec.patient_id, rxnorm=item.entry.rxnorm, display=item.entry.display,
             status=MedicationRequestStatus.active, intent="order", authored_on=now,
             dosage_text=", ".join(p for p in (item.dose, item.route, item.frequency) if p)[:300],
             prescriber=f"medication reconciliation ({actor.display_name})"[:200]))

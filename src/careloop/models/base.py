@@ -14,6 +14,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from careloop.clock import utcnow
+from careloop.public_ids import new_public_id
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -91,7 +92,7 @@ class IntPK:
 class PublicId:
     """UUIDs outside, integers inside."""
 
-    public_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    public_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=new_public_id)
 
 
 class Timestamps:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,6 +18,7 @@ from careloop.db import PendingInserts
 from careloop.errors import Conflict, InvalidInput
 from careloop.models import PRIORITY_RANK, Patient, Task, TaskEvent, TaskStatus, Team, User
 from careloop.patients import repository as patients_repo
+from careloop.public_ids import new_public_id
 from careloop.tasks import repository as repo
 from careloop.tasks.schemas import TaskCreate, TaskOwnerIn, TaskUpdate, WorklistFilter
 from careloop.tasks.summary import TaskSummary
@@ -52,7 +53,7 @@ def add_task(session: Session, actor: Actor, patient: access.PatientRef, data: T
     access.require(session, actor, Permission.task_write, patient, action="task.create", audit_into=into)
     user, team = _owner_of(session, patient.id, data.owner)
     status = _first_status(user)
-    row = {"public_id": uuid4(), "patient_id": patient.id, "type": data.type, "title": data.title,
+    row = {"public_id": new_public_id(), "patient_id": patient.id, "type": data.type, "title": data.title,
            "description": data.description, "priority": data.priority, "priority_rank": PRIORITY_RANK[data.priority],
            "due_at": data.due_at, "requester_id": actor.user_id, "authored_on": now, "last_modified": now,
            "status": status, "owner_user_id": user.id if user else None, "owner_team_id": team.id if team else None,

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from careloop.models import (
 )
 from careloop.pathways.schemas import EncounterEvent
 from careloop.patients import repository as patients_repo
+from careloop.public_ids import new_public_id
 from careloop.tasks import service as tasks_service
 from careloop.tasks.schemas import TaskType, TaskUpdate
 from careloop.tasks.workflow import OPEN_STATUSES
@@ -147,7 +148,7 @@ def start_episode(session: Session, actor: Actor, event: EncounterEvent, patient
     level, why = complexity_rule.choose(session, patient.id, event.admitted_at, event.encounter_id,
                                         active_icd10=active_icd10, stays=stays)
     clock = tcm.clock(local_date(discharged_at), level, holidays())
-    public_id = uuid4()
+    public_id = new_public_id()
     access.require(session, actor, Permission.patient_write, patient, action="episode.start",
                    entity_type="episode", entity_id=str(public_id), audit_into=into)
     episode_id = into.add_row(session, TransitionEpisode, {
@@ -205,7 +206,7 @@ def link_readmission(session: Session, actor: Actor, event: EncounterEvent, pati
     episode_id = (unwritten.active_episode_by_encounter.get(index.id)
                   or unwritten.stored.active_episode(event.patient_id, index.id))
     days = (local_date(admitted_at) - local_date(index.period_end)).days
-    public_id = uuid4()
+    public_id = new_public_id()
     access.require(session, actor, Permission.patient_write, patient, action="readmission.link",
                    entity_type="readmission", entity_id=str(public_id), audit_into=into)
     link_id = into.add_row(session, Readmission, {
@@ -275,7 +276,7 @@ def record_contact(session: Session, actor: Actor, episode_id: UUID, data: Conta
         raise InvalidInput("A contact cannot be recorded in the future.")
     if at < episode.discharged_at - CLOCK_SKEW:
         raise InvalidInput("A contact before the discharge is not part of this transition.")
-    attempt = ContactAttempt(public_id=uuid4(), episode_id=episode.id, at=at, by_id=actor.user_id,
+    attempt = ContactAttempt(public_id=new_public_id(), episode_id=episode.id, at=at, by_id=actor.user_id,
                              method=data.method.value, with_whom=data.with_whom.value, outcome=data.outcome.value,
                              note=data.note)
     session.add(attempt)

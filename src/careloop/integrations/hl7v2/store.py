@@ -7,7 +7,6 @@ applies them is queued in the same transaction, so a message stored is a message
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ from careloop.db import insert_all_ignoring_conflict
 from careloop.integrations.hl7v2.adt import reading_of
 from careloop.integrations.hl7v2.intake import Received
 from careloop.models.hl7v2 import Hl7Message, Hl7MessageStatus
+from careloop.public_ids import new_public_id
 from careloop.worker.queue import enqueue
 
 APPLY_JOB = "hl7v2.apply"
@@ -53,7 +53,7 @@ def _row(received: Received, now: datetime) -> dict[str, Any]:
     header = received.header
     identifier = message.match_identifier if message else None
     return {
-        "public_id": uuid.uuid4(),
+        "public_id": new_public_id(),
         "dedupe_key": received.dedupe_key,
         "sending_facility": (message.sending_facility if message else header.sending_facility)[:200] or None,
         "control_id": (message.control_id if message else header.control_id)[:200] or None,
