@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import threading
 import time
 import uuid
 
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 from careloop.integrations.hl7v2.intake import receive
 from careloop.integrations.hl7v2.listener import commit_batch
 from careloop.models import Hl7Message
-from careloop.public_ids import made_at_ms, new_public_id
+from careloop.public_ids import made_at_ms, new_public_id, new_public_id_hex
 from tests.integrations.hl7v2.helpers import adt
 
 
@@ -50,3 +52,40 @@ def test_a_stored_message_gets_one(session: Session) -> None:
     commit_batch([receive(adt("A01", "V7ID"))])
     stored = session.scalar(select(Hl7Message.public_id).where(Hl7Message.control_id == "V7ID"))
     assert stored is not None and stored.version == 7
+
+
+def test_hex_ids_are_version_7_and_unique_across_buffer_refills() -> None:
+    ids = [new_public_id_hex() for _ in range(5000)]  # 1,000 ids per 8,000 random bytes: several refills
+    parsed = [uuid.UUID(value) for value in ids]
+    assert {(u.version, u.variant) for u in parsed} == {(7, uuid.RFC_4122)}
+    assert len(set(ids)) == len(ids)
+    assert all(len(value) == 32 for value in ids)
+
+
+def test_two_threads_never_take_the_same_random_bits() -> None:
+    made: list[list[uuid.UUID]] = [[], []]
+
+    def make(into: list[uuid.UUID]) -> None:
+        into.extend(new_public_id() for _ in range(20_000))
+
+    threads = [threading.Thread(target=make, args=(into,)) for into in made]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    random_parts = [m.int & ((1 << 62) - 1) for m in made[0] + made[1]]
+    assert len(set(random_parts)) == len(random_parts)
+
+
+def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
+    new_public_id_hex()  # the parent's buffer now holds unused random bytes
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.write(write, new_public_id_hex().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    from_child = os.read(read, 64).decode()
+    os.close(read)
+    assert from_child[16:] != new_public_id_hex()[16:]  # the variant and random bits

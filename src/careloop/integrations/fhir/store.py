@@ -9,8 +9,6 @@ them (UTCDateTime as naive UTC text on SQLite, Uuid as 32 hex digits), so the OR
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -23,43 +21,9 @@ from sqlalchemy.orm import Session
 from careloop.clock import utcnow
 from careloop.models import Base
 from careloop.models.base import UTCDateTime
+from careloop.public_ids import new_public_id_hex
 
 IN_CHUNK = 900  # values per IN (...) on SQLite, under its default limit of bound variables
-
-
-class _RandomBits:
-    """os.urandom read 8,000 bytes at a time: one system call per 800 ids instead of one per id (about 3% of
-    an import's time went to them); the bits are of the same cryptographic quality."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self._buffer = b""
-        self._at = 0
-
-    def take10(self) -> int:
-        at = self._at
-        if at + 10 > len(self._buffer):
-            self._buffer, at = os.urandom(8000), 0
-        self._at = at + 10
-        return int.from_bytes(self._buffer[at:at + 10], "big")
-
-
-_random_bits = _RandomBits()
-# A forked child must not hand out the ids its parent's buffer still holds.
-os.register_at_fork(after_in_child=_random_bits.reset)
-# RFC 9562 version 7 and variant bits over the 128-bit value: cleared, then set.
-_UUID7_CLEAR = ~(0xF000 << 64) & ~(0xC000 << 48)
-_UUID7_SET = (0x7000 << 64) | (0x8000 << 48)
-
-
-def new_uuid_hex() -> str:
-    """A version 7 UUID (RFC 9562: the time in milliseconds, then 74 random bits) as 32 hex digits, what
-    careloop's Uuid columns hold. Time-ordered, so a bulk import appends to the unique public_id indexes
-    instead of rewriting pages all over them, as the synthetic population does too."""
-    value = (time.time_ns() // 1_000_000) << 80 | _random_bits.take10()
-    return f"{value & _UUID7_CLEAR | _UUID7_SET:032x}"
 
 
 @lru_cache(maxsize=131072)
@@ -87,7 +51,7 @@ class TableSpec:
             default = column.default
             constants[column.name] = None
             if column.name == "public_id":
-                factories.append((column.name, new_uuid_hex))
+                factories.append((column.name, new_public_id_hex))
             elif column.name in ("created_at", "updated_at"):
                 factories.append((column.name, now_default))
             elif default is not None and getattr(default, "is_scalar", False):
