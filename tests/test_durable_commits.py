@@ -87,3 +87,11 @@ def test_the_listeners_group_commit_syncs_before_it_returns(backend: str, sessio
         assert seen and seen[0].endswith("-wal")
     else:
         assert seen == []  # PostgreSQL synced at its commit
+
+
+def test_no_log_file_is_nothing_to_sync(sqlite_file: str) -> None:
+    """When every connection has closed, the last one checkpointed the log into the database file (and synced it)
+    and removed the log: the sync has nothing left to do and does not fail."""
+    db.engine().dispose()
+    assert not Path(f"{sqlite_file}-wal").exists()
+    db.sync_log()

@@ -313,7 +313,10 @@ def sync_log() -> None:
     path = current.url.database
     if current.dialect.name != "sqlite" or not path or path == ":memory:":
         return
-    _fsync(f"{path}-wal")
+    try:
+        _fsync(f"{path}-wal")
+    except FileNotFoundError:  # the last connection closed: it checkpointed the log into the database file, synced
+        return
     if path not in _directories_synced:  # once: a log file new since the last power cycle needs its directory entry
         _fsync(str(Path(path).resolve().parent))
         _directories_synced.add(path)
