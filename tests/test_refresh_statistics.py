@@ -1,6 +1,7 @@
-"""db.refresh_statistics gives the planner statistics for careloop's tables (on PostgreSQL, named one by one from its
-own schema: a bare ANALYZE reached other schemas' tables and deadlocked against a parallel run's DDL), and on
-both backends leave the nearly empty ones without (statistics of an empty table planned scans that stayed)."""
+"""planner_statistics.refresh_statistics gives the planner statistics for careloop's tables (on PostgreSQL, named
+one by one from its own schema: a bare ANALYZE reached other schemas' tables and deadlocked against a parallel run's
+DDL), and on both backends leaves the nearly empty ones without (statistics of an empty table planned scans that
+stayed)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import insert, text
 
-from careloop import db
+from careloop import db, planner_statistics
 from careloop.models import AuditEvent
 from careloop.transitions import repository
 from tests.factories import make_patient
@@ -26,10 +27,10 @@ def test_careloop_tables_get_statistics(backend: str) -> None:
     with db.unit_of_work() as session:
         make_patient(session)
         session.execute(insert(AuditEvent), [{"at": datetime.now(UTC), "action": "test.rows", "outcome": "allowed"}]
-                        * db.STATISTICS_MIN_ROWS)
+                        * planner_statistics.STATISTICS_MIN_ROWS)
     before = _analyses() if backend == "postgresql" else {}
     with db.engine().begin() as conn:
-        db.refresh_statistics(conn)
+        planner_statistics.refresh_statistics(conn)
     if backend == "sqlite":
         assert "audit_events" in _sqlite_analysed()
         assert "patients" not in _sqlite_analysed()  # a handful of rows: planned by SQLite's defaults
@@ -55,7 +56,7 @@ def test_sqlite_forgets_the_statistics_of_a_table_analysed_while_small(backend: 
         conn.exec_driver_sql("ANALYZE")
     assert "patients" in _sqlite_analysed()
     with db.engine().begin() as conn:
-        db.refresh_statistics(conn)
+        planner_statistics.refresh_statistics(conn)
     assert "patients" not in _sqlite_analysed()
     assert "ix_encounters_patient_id_class_code_period_end" in sqlite_plan(
         repository._INPATIENT_STAYS._read(64).statement)

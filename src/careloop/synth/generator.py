@@ -30,9 +30,9 @@ from sqlalchemy import Connection, Engine, func, select
 
 from careloop.auth.passwords import hash_password
 from careloop.clock import utcnow
-from careloop.db import refresh_statistics
 from careloop.errors import Conflict
 from careloop.models import Patient
+from careloop.planner_statistics import refresh_statistics
 from careloop.synth import (
     careteams,
     clinical,

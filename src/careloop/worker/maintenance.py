@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from careloop import db
+from careloop import planner_statistics
 from careloop.clock import utcnow
 from careloop.models.jobs import Job, JobStatus, OutboxEvent
 
@@ -24,5 +24,5 @@ def purge_finished(session: Session, payload: Mapping[str, Any]) -> None:
 
 
 def refresh_statistics(session: Session, payload: Mapping[str, Any]) -> None:
-    """Daily: keep the planners' statistics current as the tables grow (see careloop.db.refresh_statistics)."""
-    db.refresh_statistics(session.connection())
+    """Daily: keep the planners' statistics current as the tables grow (see careloop.planner_statistics)."""
+    planner_statistics.refresh_statistics(session.connection())
