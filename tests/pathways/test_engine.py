@@ -213,3 +213,45 @@ def test_a_pathway_with_a_patient_condition_rule(personas: Personas) -> None:
     assert task.title == "Heart failure admission: review Ana Rivera"
     assert task.due_at == at("2026-11-23T23:59:00Z")  # the next business day after a Friday
     assert "pathway hf-admission v2, rule hf" in (task.description or "")
+
+
+def _work_of(key: str) -> list[tuple[str, str | None, int | None]]:
+    with db.unit_of_work() as s:
+        return list(s.execute(select(PathwayWork.action, PathwayWork.target_type, PathwayWork.target_id)
+                              .where(PathwayWork.event_key == key).order_by(PathwayWork.id)).tuples())
+
+
+def test_a_new_events_work_is_recorded_with_what_each_action_made(personas: Personas) -> None:
+    """A first-time event's work rows are written once, at the end, each naming what its action made."""
+    discharge_home(personas.patient_id)
+    work = _work_of(KEY)
+    with db.unit_of_work() as s:
+        episode_id = s.scalars(select(TransitionEpisode.id)).one()
+    task_ids = [t.id for t in sorted(tasks_of(personas.patient_id), key=lambda t: t.id)]
+    assert [(action, target) for action, target, _ in work] == [
+        ("start_episode", "episode"), ("create_task", "task"), ("create_task", "task"), ("create_task", "task"),
+        ("notify_care_team", None)]
+    assert [target_id for _, _, target_id in work] == [episode_id, *task_ids, None]
+
+
+def test_an_event_seen_before_gets_only_the_work_it_lacks(personas: Personas) -> None:
+    """Processed again under a pathway that gained a rule: the new rule's work is claimed and done, with its target
+    set on the claimed row; the work done the first time is not done again."""
+    hf_rule = {"id": "hf", "on": ["encounter.admitted"],
+               "actions": [{"do": "create_task", "type": "safety", "title": "Review {patient}",
+                            "owner_roles": ["rn-care-manager"], "due": {"business_days": 1}}]}
+    first = definitions.parse({"id": "admission", "version": 1, "title": "Admission", "rules": [hf_rule]},
+                              origin="test")
+    second = definitions.parse({"id": "admission", "version": 2, "title": "Admission", "rules": [
+        hf_rule, {**hf_rule, "id": "hf-second", "actions": [{**hf_rule["actions"][0], "type": "med-review"}]}]},
+        origin="test")
+    stay = make_stay(personas.patient_id, "2026-11-20T09:00:00Z")
+    payload = {**event("admitted", "adt:9:A01", personas.patient_id, stay, occurred="2026-11-20T09:00:00Z")["payload"],
+               "event_type": "encounter.admitted"}
+    with db.unit_of_work() as s:
+        assert engine.process(s, payload, [first]).created == 1
+    with db.unit_of_work() as s:
+        assert engine.process(s, payload, [second]).created == 1
+    tasks = sorted(tasks_of(personas.patient_id), key=lambda t: t.id)
+    assert [t.type for t in tasks] == ["safety", "med-review"]
+    assert _work_of("adt:9:A01") == [("create_task", "task", tasks[0].id), ("create_task", "task", tasks[1].id)]
