@@ -180,10 +180,10 @@ def _update_from_arrays(table: Table, key: str, columns: tuple[str, ...]) -> Tex
 
 
 def _array_of(table: Table, column: str, parameter: str) -> Any:
-    return bindparam(parameter, type_=ARRAY(_without_length(table.c[column].type)))
+    return bindparam(parameter, type_=ARRAY(without_length(table.c[column].type)))
 
 
-def _without_length(type_: TypeEngine[Any]) -> TypeEngine[Any]:
+def without_length(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     """A string type cast without its length: casting to VARCHAR(n) cuts a longer value short without a word,
     where inserting it into the column refuses it."""
     if isinstance(type_, String) and type_.length is not None:
