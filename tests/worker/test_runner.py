@@ -192,3 +192,37 @@ def _wait_for(condition: Any, seconds: float = 20) -> None:
             return
         deadline.wait(0.05)
     pytest.fail("condition not met in time")
+
+
+def test_a_relay_takes_every_waiting_event_however_many() -> None:
+    """More events than one relay transaction takes (RELAY_BATCH) are all relayed by one call."""
+    from careloop.worker.runner import RELAY_BATCH
+    registry = Registry()
+    registry.job("a.on_completed", Recorder())
+    registry.subscribe("task.completed", "a.on_completed")
+    with db.unit_of_work() as s:
+        for n in range(RELAY_BATCH + 20):
+            emit(s, "task.completed", {"task_id": n})
+    assert Worker(registry, worker_id="w1").relay_events() == RELAY_BATCH + 20
+    with db.unit_of_work() as s:
+        assert s.scalar(select(OutboxEvent.id).where(OutboxEvent.relayed_at.is_(None))) is None
+
+
+def test_events_a_job_emits_are_relayed_within_the_same_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cycle kept busy by jobs (a hospital feed's apply passes) still relays, on a clock: the events its jobs
+    emit reach their subscribers before the cycle ends."""
+    from careloop.worker import runner
+    monkeypatch.setattr(runner, "RELAY_INTERVAL", 0.0)
+    subscriber = Recorder()
+    registry = Registry()
+
+    def completes_a_task(session: Session, payload: Mapping[str, Any]) -> None:
+        emit(session, "task.completed", {"task_id": payload["n"]})
+
+    registry.job("completes", completes_a_task)
+    registry.job("a.on_completed", subscriber)
+    registry.subscribe("task.completed", "a.on_completed")
+    with db.unit_of_work() as s:
+        enqueue(s, "completes", {"n": 1})
+    Worker(registry, worker_id="w1").run_once()
+    assert subscriber.runs == [{"task_id": 1, "event_id": 1, "event_type": "task.completed"}]
