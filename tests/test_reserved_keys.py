@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from careloop import db
 from careloop.clock import utcnow
@@ -51,3 +51,18 @@ def test_pending_rows_are_written_under_their_reserved_keys_with_rows_that_refer
         assert sorted(session.scalars(select(TaskEvent.task_id))) == sorted(ids)
         # The database numbers the next task after them, as if it had numbered them itself.
         assert make_task(session, session.get_one(Patient, patient_id)).id > max(ids)
+
+
+def test_a_transaction_that_keeps_taking_keys_takes_them_in_growing_blocks(backend: str) -> None:
+    """On PostgreSQL a block doubles each time one runs out (32, 64, ... up to MAX_BLOCK), so a large batch costs
+    few round trips and a small one wastes few keys; every key is still distinct and in order."""
+    from careloop.reserved_keys import MAX_BLOCK
+    with db.unit_of_work() as session:
+        keys = ReservedKeys()
+        wanted = BLOCK * 7 + MAX_BLOCK + 3
+        taken = [keys.take(session, Task.__table__) for _ in range(wanted)]
+        if backend == "postgresql":
+            # 32 + 64 + ... + 1024 = 2016 >= wanted; the sequence has moved exactly that far.
+            last = session.execute(text("SELECT last_value FROM tasks_id_seq")).scalar_one()
+            assert last - taken[0] + 1 == sum(min(BLOCK * 2 ** n, MAX_BLOCK) for n in range(6))
+    assert len(set(taken)) == wanted and taken == sorted(taken)
