@@ -4,6 +4,7 @@ indexed and mapped into careloop's tables as an imported one is. Access, scopes 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -65,6 +66,7 @@ def test_round_trip_create_read_stale_update_update_history(client: TestClient, 
     assert created.status_code == 201, created.text
     body = valid(created.json())
     oid = body["id"]
+    assert uuid.UUID(oid).version == 7  # server-assigned ids sort by time (public_ids.py)
     assert created.headers["location"].endswith(f"{BASE}/Observation/{oid}/_history/1")
     assert created.headers["etag"] == 'W/"1"' and "last-modified" in created.headers
     assert body["meta"]["versionId"] == "1" and body["valueQuantity"]["value"] == 72

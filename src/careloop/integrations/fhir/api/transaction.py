@@ -12,7 +12,6 @@ deletes them, and takes whole resources only."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from careloop.integrations.fhir.api.outcome import FhirError, bad_request, opera
 from careloop.integrations.fhir.api.repository import Stored
 from careloop.integrations.fhir.api.write import Planned, Result
 from careloop.models.audit import AuditOutcome
+from careloop.public_ids import new_public_id
 
 DELETE_REFUSED = ("DELETE is not supported: careloop supersedes clinical facts and never deletes them. Update "
                   "the resource with status entered-in-error (or inactive) instead.")
@@ -107,7 +107,7 @@ def _transaction(session: Session, client: FhirClient, items: list[Any], base: s
 def _plan_post(session: Session, client: FhirClient, request: Request,
                full_urls: dict[str, tuple[str, str]]) -> Planned | Result:
     """The id is handed out now, so later entries' urn:uuid references to this one can be rewritten."""
-    new_id = str(uuid.uuid4())
+    new_id = str(new_public_id())
     outcome = _in_entry(request, lambda: write.plan_create(
         session, client, request.resource_type, request.resource, if_none_exist=request.if_none_exist,
         origin=f"fhir-api transaction entry[{request.index}] POST {request.resource_type}", logical_id=new_id))

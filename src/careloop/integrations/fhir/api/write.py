@@ -8,7 +8,6 @@ Anything refused raises, and the request's unit of work rolls every write back."
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -30,6 +29,7 @@ from careloop.integrations.fhir.ingest import Incoming, Written
 from careloop.integrations.fhir.structure import ID_PATTERN, RESOURCE_TYPES
 from careloop.models import FhirResource, Patient
 from careloop.models.audit import AuditOutcome
+from careloop.public_ids import new_public_id
 
 _SERVER_META = ("versionId", "lastUpdated")  # the server's to set (http.html#create)
 
@@ -79,7 +79,7 @@ def plan_create(session: Session, client: FhirClient, resource_type: str, body: 
             return Result(found, created=False, changed=False)
     if resource_type == "Patient":
         raise _new_patient_refused()
-    new_id = logical_id or str(uuid.uuid4())
+    new_id = logical_id or str(new_public_id())  # version 7: new rows land on the id index's last page
     resource["id"] = new_id
     origin = origin or f"fhir-api POST {resource_type}"
     return Planned(resource_type, new_id, Incoming(resource, ingest.API_SOURCE, origin), None, "fhir.create")
