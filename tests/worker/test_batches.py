@@ -4,9 +4,11 @@ one, so it fails alone and the others are done."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from careloop import db
@@ -55,8 +57,6 @@ def test_a_bad_job_fails_alone_and_the_rest_of_its_batch_is_done() -> None:
 
 
 def test_batch_size_must_be_positive() -> None:
-    import pytest
-
     with pytest.raises(ValueError, match="at least one"):
         Registry().job("x", record, batch=0)
 
@@ -131,3 +131,82 @@ def test_a_bad_event_splits_its_batch_and_then_fails_alone() -> None:
     with db.unit_of_work() as s:
         done = s.scalars(select(AuditEvent.detail).where(AuditEvent.action == "test.batch")).all()
     assert sorted(d["n"] for d in done if d) == [0, 0, 2, 2]  # by test.batch (split) and test.single, once each
+
+
+def _committed_statuses() -> list[JobStatus]:
+    """What other connections see now: read without the write lock, outside the caller's transaction."""
+    with db.unit_of_work(read_mostly=True) as s:
+        return list(s.scalars(select(Job.status).order_by(Job.id)))
+
+
+def test_a_batch_is_claimed_run_and_done_in_one_transaction() -> None:
+    seen: list[list[JobStatus]] = []
+
+    def look(session: Session, payloads: Sequence[Mapping[str, Any]]) -> None:
+        seen.append(_committed_statuses())
+        for payload in payloads:
+            record(session, payload)
+
+    r = Registry()
+    r.job("test.batch", record, batch=5, batch_handler=look)
+    with db.unit_of_work() as s:
+        for n in range(3):
+            enqueue(s, "test.batch", {"n": n})
+    assert Worker(r, worker_id="w").run_next() == 3
+    assert seen == [[JobStatus.queued] * 3]  # no claim of their own was committed before the handler ran
+    assert statuses() == [JobStatus.done] * 3
+    assert _recorded() == [0, 1, 2]
+
+
+def test_a_single_job_is_claimed_on_a_committed_lease_before_it_runs() -> None:
+    seen: list[list[JobStatus]] = []
+
+    def look(session: Session, payload: Mapping[str, Any]) -> None:
+        seen.append(_committed_statuses())
+
+    r = Registry()
+    r.job("test.long", look)
+    with db.unit_of_work() as s:
+        enqueue(s, "test.long", {})
+    assert Worker(r, worker_id="w").run_next() == 1
+    assert seen == [[JobStatus.running]]  # a long job's lease is visible to other workers while it runs
+    assert statuses() == [JobStatus.done]
+
+
+def test_a_worker_that_dies_mid_batch_leaves_its_jobs_due_at_once_with_no_attempt_spent() -> None:
+    class Died(BaseException):
+        """What a killed process looks like to the code in flight: nothing after it runs."""
+
+    def die(session: Session, payloads: Sequence[Mapping[str, Any]]) -> None:
+        for payload in payloads:
+            record(session, payload)
+        raise Died
+
+    r = Registry()
+    r.job("test.batch", record, batch=5, batch_handler=die)
+    with db.unit_of_work() as s:
+        for n in range(2):
+            enqueue(s, "test.batch", {"n": n})
+    with pytest.raises(Died):
+        Worker(r, worker_id="w").run_next()
+    with db.unit_of_work() as s:
+        left = [(j.status, j.attempts, j.locked_by) for j in s.scalars(select(Job))]
+    assert left == [(JobStatus.queued, 0, None)] * 2
+    assert _recorded() == []
+    assert Worker(registry(batch=5), worker_id="w2").run_next() == 2  # another worker takes them at once
+    assert _recorded() == [0, 1]
+
+
+def test_a_failed_batch_counts_an_attempt_for_a_dead_workers_job_in_it() -> None:
+    """A job left running by a dead worker joins a batch when its lease expires; if the batch fails, it is taken
+    again with the others and its attempt counts, so a job that always fails ends dead rather than loop."""
+    with db.unit_of_work() as s:
+        enqueue(s, "test.batch", {"n": 0, "bad": True})
+        enqueue(s, "test.batch", {"n": 1})
+        s.execute(update(Job).where(Job.id == 1).values(status=JobStatus.running, attempts=1, locked_by="dead",
+                                                        locked_until=utcnow() - timedelta(minutes=1)))
+    assert Worker(registry(batch=5), worker_id="w").run_next() == 2
+    with db.unit_of_work() as s:
+        rows = [(j.status, j.attempts, j.locked_by) for j in s.scalars(select(Job).order_by(Job.id))]
+    assert rows == [(JobStatus.queued, 2, None), (JobStatus.done, 1, None)]
+    assert _recorded() == [1]

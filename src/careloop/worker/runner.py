@@ -4,7 +4,8 @@ Several workers (threads or processes, on one machine or many) can run at once. 
 conditional UPDATE of the row a worker selected: on PostgreSQL the select skips rows other workers have
 locked (FOR UPDATE SKIP LOCKED); on SQLite every transaction holds the single write lock from BEGIN, so
 select-then-update is already atomic. A claim is a lease: a worker that dies mid-job leaves a lease that
-expires, and the job becomes claimable again. A job's handler and the "done" mark commit together.
+expires, and the job becomes claimable again. A job's handler and the "done" mark commit together; a batch
+(several jobs of one kind, or a relay's events) is also claimed in that transaction (`Worker.run_next`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, select, text, update
+from sqlalchemy import Select, Table, and_, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from careloop import db
@@ -98,11 +99,10 @@ class Worker:
         ran = 0
         last_relay = time.monotonic()
         while ran < max_jobs and not (stop and stop.is_set()):
-            jobs = self.claim_batch()
-            if not jobs:
+            claimed = self.run_next()
+            if not claimed:
                 break
-            self.execute_batch(jobs)
-            ran += len(jobs)
+            ran += claimed
             if time.monotonic() - last_relay >= RELAY_INTERVAL:
                 relayed += self.relay_events()
                 last_relay = time.monotonic()
@@ -139,46 +139,95 @@ class Worker:
         with db.unit_of_work() as session:
             return claim_job(session, self.worker_id, utcnow(), self.lease)
 
-    def claim_batch(self) -> list[ClaimedJob]:
-        """The next job due, and as many more of its kind as its registered batch allows."""
-        with db.unit_of_work() as session:
-            now = utcnow()
-            first = claim_job(session, self.worker_id, now, self.lease)
-            if first is None:
-                return []
-            size = 1 if is_event_batch(first.kind) else self.registry.batch_size(first.kind)
-            if size == 1:
-                return [first]
-            return [first, *claim_jobs_of_kind(session, self.worker_id, now, self.lease, first.kind, size - 1)]
+    def run_next(self) -> int:
+        """Claim the next job due (with as many more of its kind as its batch allows) and run it; returns how
+        many jobs were claimed, 0 when none is due.
 
-    def execute_batch(self, jobs: list[ClaimedJob]) -> None:
-        """Run a batch in one unit of work, all marked done together; if any fails, the whole batch rolls back
-        and each job runs again on its own, so one bad job fails alone and the others still get done."""
-        if len(jobs) == 1:
-            self.execute(jobs[0])
-            return
-        handler = self.registry.handlers[jobs[0].kind]
-        batch_handler = self.registry.batch_handlers.get(jobs[0].kind)
+        A batch (of a kind registered with a batch size, or a relay's events) runs in the transaction that claims
+        it, marked done there: under a hospital feed the worker claims a batch every few milliseconds, and a claim
+        of its own was a transaction, a commit and a turn at SQLite's write lock per batch. The claim's row locks
+        (PostgreSQL) or the write lock (SQLite) keep other workers off the batch until it commits; if the worker
+        dies, the transaction rolls back and the jobs are due again at once, as they were. A batch that fails
+        rolls back whole, claim included, and is claimed again to run as before: its jobs one by one, or its
+        events as a job each. (Not a savepoint around the handler: on SQLite, every page written inside one is
+        first copied aside, and that cost more than the claim's transaction saved.) A single job is claimed apart,
+        so its lease is committed before a handler that may run for minutes starts."""
+        jobs: list[ClaimedJob] = []
+        running = False
         try:
             with db.unit_of_work() as session, one_instant():
-                if batch_handler is not None:
-                    batch_handler(session, [job.payload for job in jobs])
-                else:
-                    for job in jobs:
-                        handler(session, job.payload)
-                done = mark_all_done(session, [job.id for job in jobs], self.worker_id, utcnow())
-            for job in jobs:
-                if job.id not in done:
-                    _outlived_its_lease(job)
+                jobs = self._claim_batch(session)
+                if jobs and self._runs_where_claimed(jobs[0].kind):
+                    running = True
+                    self._run_claimed_batch(session, jobs)
+                    return len(jobs)
         except Exception as exc:
-            log.info("batch of %d %s jobs failed (%s); running them one by one", len(jobs), jobs[0].kind, exc)
-            for job in jobs:
-                self.execute(job)
+            if not running:
+                raise
+            log.info("batch of %d %s jobs failed (%s); running it apart", len(jobs), jobs[0].kind, exc)
+            self._run_apart(self._claim_again(jobs))
+            return len(jobs)
+        if jobs:
+            self._run_apart(jobs)
+        return len(jobs)
+
+    def claim_batch(self) -> list[ClaimedJob]:
+        """The next job due, and as many more of its kind as its registered batch allows, claimed on a lease."""
+        with db.unit_of_work() as session:
+            return self._claim_batch(session)
+
+    def _claim_batch(self, session: Session) -> list[ClaimedJob]:
+        now = utcnow()
+        first = claim_job(session, self.worker_id, now, self.lease)
+        if first is None:
+            return []
+        size = 1 if is_event_batch(first.kind) else self.registry.batch_size(first.kind)
+        if size == 1:
+            return [first]
+        return [first, *claim_jobs_of_kind(session, self.worker_id, now, self.lease, first.kind, size - 1)]
+
+    def _runs_where_claimed(self, kind: str) -> bool:
+        return is_event_batch(kind) or self.registry.batch_size(kind) > 1
+
+    def _run_claimed_batch(self, session: Session, jobs: list[ClaimedJob]) -> None:
+        if is_event_batch(jobs[0].kind):
+            kind = jobs[0].kind.removesuffix(EVENT_BATCH)
+            self.registry.batch_handlers[kind](session, list(jobs[0].payload["events"]))
+        else:
+            self._handle_all(session, jobs)
+        done = mark_all_done(session, [job.id for job in jobs], self.worker_id, utcnow())
+        for job in jobs:
+            if job.id not in done:
+                _outlived_its_lease(job)
+
+    def _claim_again(self, jobs: list[ClaimedJob]) -> list[ClaimedJob]:
+        """The jobs of a batch that failed (and rolled back) claimed on a lease, those still queued: another worker
+        may have taken some meanwhile."""
+        with db.unit_of_work() as session:
+            now = utcnow()
+            taken = set(session.scalars(_TAKE_AGAIN, {"ids": [job.id for job in jobs], "worker": self.worker_id,
+                                                      "now": now, "until": now + self.lease}))
+        return [job for job in jobs if job.id in taken]
+
+    def _run_apart(self, jobs: list[ClaimedJob]) -> None:
+        """Claimed jobs run in transactions of their own: a single job, or a batch that failed where it was
+        claimed (its jobs one by one, so a bad one fails alone; a relay's events as a job each)."""
+        if jobs and is_event_batch(jobs[0].kind):
+            self.split_event_batch(jobs[0])
+            return
+        for job in jobs:
+            self.execute(job)
+
+    def _handle_all(self, session: Session, jobs: list[ClaimedJob]) -> None:
+        batch_handler = self.registry.batch_handlers.get(jobs[0].kind)
+        if batch_handler is not None:
+            batch_handler(session, [job.payload for job in jobs])
+            return
+        handler = self.registry.handlers[jobs[0].kind]
+        for job in jobs:
+            handler(session, job.payload)
 
     def execute(self, job: ClaimedJob) -> None:
-        if is_event_batch(job.kind):
-            self.execute_event_batch(job)
-            return
         handler = self.registry.handlers.get(job.kind)
         try:
             with db.unit_of_work() as session, one_instant():
@@ -192,24 +241,15 @@ class Worker:
             with db.unit_of_work() as session:
                 mark_failed(session, job, self.worker_id, exc, utcnow())
 
-
-    def execute_event_batch(self, job: ClaimedJob) -> None:
-        """The events a relay gave one batch-handled kind, in one transaction. If that fails, the batch becomes one
-        job per event (the shape an event's job has without batching) and those run as any batch of jobs does:
-        together again, then one by one if that fails too, so a bad event fails alone with its own retries."""
+    def split_event_batch(self, job: ClaimedJob) -> None:
+        """A relay's batch of events that failed becomes one job per event (queued one by one)."""
         kind = job.kind.removesuffix(EVENT_BATCH)
         events: list[dict[str, Any]] = list(job.payload["events"])
-        try:
-            with db.unit_of_work() as session, one_instant():
-                self.registry.batch_handlers[kind](session, events)
-                if not mark_done(session, job.id, self.worker_id, utcnow()):
-                    _outlived_its_lease(job)
-        except Exception as exc:
-            log.info("batch of %d %s events failed (%s); queued one job per event", len(events), kind, exc)
-            with db.unit_of_work() as session:
-                enqueue_keyed(session, [(kind, event, _event_job_key(event["event_id"], kind)) for event in events])
-                if not mark_done(session, job.id, self.worker_id, utcnow()):
-                    _outlived_its_lease(job)
+        log.info("queued one %s job for each of %d events", kind, len(events))
+        with db.unit_of_work() as session:
+            enqueue_keyed(session, [(kind, event, _event_job_key(event["event_id"], kind)) for event in events])
+            if not mark_done(session, job.id, self.worker_id, utcnow()):
+                _outlived_its_lease(job)
 
 
 def _outlived_its_lease(job: ClaimedJob) -> None:
@@ -345,6 +385,10 @@ def claim_jobs_of_kind(session: Session, worker_id: str, now: datetime, lease: t
 _TAKE = (update(_JOBS).where(_JOBS.c.id.in_(bindparam("ids", expanding=True)))
          .values(status=JobStatus.running, attempts=_JOBS.c.attempts + 1, locked_by=bindparam("worker"),
                  locked_until=bindparam("until", type_=_JOBS.c.locked_until.type)))
+# A job of a failed batch is taken again if no other worker has it: queued, or on a lease that has expired (it was
+# in the batch as a dead worker's job); its attempt then counts, so a job that always fails ends dead.
+_TAKE_AGAIN = _TAKE.where(or_(_JOBS.c.status == JobStatus.queued, _lease_expired(bindparam("now")))).returning(
+    _JOBS.c.id)
 
 
 def mark_done(session: Session, job_id: int, worker_id: str, now: datetime) -> bool:

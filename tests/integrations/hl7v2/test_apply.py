@@ -326,9 +326,7 @@ def test_apply_jobs_queued_together_are_one_pass_and_all_done(session: Session) 
     feed(adt("A02", "G2", location="5W^1^A^GHH"))
     feed(discharge("G3"))
     worker = Worker(build_registry(), worker_id="test-worker")
-    claimed = worker.claim_batch()
-    assert [job.kind for job in claimed] == [APPLY_JOB] * 3
-    worker.execute_batch(claimed)
+    assert worker.run_next() == 3  # claimed together, applied by one pass in the claiming transaction
     jobs = session.execute(select(Job.status, func.count()).where(Job.kind == APPLY_JOB).group_by(Job.status)).all()
     assert jobs == [(JobStatus.done, 3)]
     assert session.scalars(select(Hl7Message.status)).all() == [Hl7MessageStatus.applied] * 3
