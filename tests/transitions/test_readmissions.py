@@ -92,9 +92,9 @@ def test_a_discharge_from_the_readmission_starts_a_high_complexity_episode(perso
 
 
 def test_a_pathway_looking_back_its_longest_window_finds_the_stay(personas: Personas) -> None:
-    """The engine reads a batch's inpatient stays once, as far back as the longest window a pathway may give its
-    readmission rule (365 days): a stay that ended 364 days before the admission is its index, one that ended 366
-    days before is not."""
+    """The engine reads a batch's inpatient stays once, as far back as the longest window its pathways give a
+    readmission rule (here 365 days, the longest allowed): a stay that ended 364 days before the admission is its
+    index, one that ended 366 days before is not."""
     from careloop.pathways import definitions, engine
     yearly = definitions.parse({"id": "yearly-readmissions", "version": 1, "title": "Readmissions in a year",
                                 "rules": [{"id": "link", "on": ["encounter.admitted"],
@@ -113,9 +113,10 @@ def test_a_pathway_looking_back_its_longest_window_finds_the_stay(personas: Pers
 
 
 def test_what_a_run_reads_at_once_agrees_with_asking_one_by_one(personas: Personas) -> None:
-    """The pathway engine's run reads its events' episodes, its patients' active episodes and links, and its
-    encounters' reason codes once for the run (`StoredForRun`); each answer is what the one-by-one read gives, and
-    a question about something outside the run is still answered."""
+    """The pathway engine's run reads its events' episodes, the active episodes and links of the stays that can be
+    an index (its patients' stays in its look-back), and its encounters' reason codes once for the run
+    (`StoredForRun`); each answer is what the one-by-one read gives, and a question about something outside the run
+    is still answered."""
     from careloop.pathways import engine
     from careloop.transitions.service import EpisodeClock, StoredForRun
     index = discharge_home(personas.patient_id, discharged=INDEX_DISCHARGE)
@@ -127,10 +128,31 @@ def test_what_a_run_reads_at_once_agrees_with_asking_one_by_one(personas: Person
         event("admitted", "adt:2001:A01", personas.patient_id, again, occurred="2026-11-20T08:00:00Z"))]
     with db.unit_of_work() as s:
         episode = s.scalars(select(TransitionEpisode).where(TransitionEpisode.event_key == key)).one()
-        for stored in (StoredForRun(s, run), StoredForRun(s, [])):  # the run's reads, then one by one
+        # The run's reads, then one by one.
+        for stored in (StoredForRun(s, run, index_candidates=lambda: [index, again]), StoredForRun(s, [])):
             assert stored.clock_for_event(key) == EpisodeClock(episode.id, episode.contact_due, episode.visit_due)
             assert stored.clock_for_event("adt:none:A03") is None
-            assert stored.active_episode(personas.patient_id, index) == episode.id
-            assert stored.link(personas.patient_id, index, again) == link.id
-            assert stored.link(personas.patient_id, again, index) is None
+            assert stored.active_episode(index) == episode.id
+            assert stored.active_episode(again) is None
+            assert stored.link(index, again) == link.id
+            assert stored.link(again, index) is None
             assert stored.reason_code(again) == "Z5111"
+
+
+def test_a_run_reads_stays_as_far_back_as_its_rules_look() -> None:
+    """The installed pathways look back 30 days (the readmission rule, and the TCM complexity rule a discharge's
+    episode applies); a pathway with a longer readmission window makes the run read that far back."""
+    from datetime import timedelta
+
+    from careloop.pathways import definitions, engine
+    assert engine.stays_look_back(definitions.installed()) == timedelta(days=30)
+    longer = definitions.parse({"id": "ninety", "version": 1, "title": "Readmissions in 90 days",
+                                "rules": [{"id": "link", "on": ["encounter.admitted"],
+                                           "actions": [{"do": "link_readmission", "within_days": 90}]}]},
+                               origin="test")
+    assert engine.stays_look_back([*definitions.installed(), longer]) == timedelta(days=90)
+    shorter = definitions.parse({"id": "week", "version": 1, "title": "Readmissions in a week",
+                                 "rules": [{"id": "link", "on": ["encounter.admitted"],
+                                            "actions": [{"do": "link_readmission", "within_days": 7}]}]},
+                                origin="test")
+    assert engine.stays_look_back([shorter]) == timedelta(days=30)  # never less than TCM complexity's window

@@ -29,3 +29,21 @@ def test_the_migration_and_the_model_agree_on_the_index() -> None:
             "SELECT indexname FROM pg_indexes WHERE tablename = 'encounters'" if db.engine().dialect.name ==
             "postgresql" else "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'encounters'"))}
     assert PER_PATIENT_INDEX in names
+
+
+# The run's active episodes and readmission links are read by the stays that can be an index, each a seek.
+BY_STAY = {
+    "active episodes of 64 stays": (repository._ACTIVE_EPISODES_OF_ENCOUNTERS._read(64).statement,
+                                    "ix_transition_episodes_encounter_id_status", "encounter_id=?"),
+    "links from 64 stays": (repository._LINKS_FROM_STAYS._read(64).statement,
+                            "sqlite_autoindex_readmissions_1", "index_encounter_id=?"),
+}
+
+
+@pytest.mark.parametrize("name", list(BY_STAY))
+def test_a_runs_episodes_and_links_are_sought_by_stay(backend: str, name: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL plans with the statistics autovacuum keeps; the index choice here is SQLite's")
+    statement, index, seek = BY_STAY[name]
+    plan = sqlite_plan(statement)
+    assert index in plan and seek in plan, plan

@@ -138,8 +138,10 @@ def _unwritten(context: EventContext) -> transitions.Unwritten:
     of the run's episodes and links before it (read once for the run)."""
     made = context.shared.get("transitions")
     if made is None:
-        made = context.shared["transitions"] = transitions.Unwritten(
-            transitions.StoredForRun(context.session, context.run))
+        facts, patients = context.facts, {event.patient_id for event in context.run}
+        made = context.shared["transitions"] = transitions.Unwritten(transitions.StoredForRun(
+            context.session, context.run,
+            index_candidates=lambda: [stay.id for p in patients for stay in facts.inpatient_stays(p)]))
     assert isinstance(made, transitions.Unwritten)
     return made
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from pydantic import ValidationError
@@ -27,11 +27,12 @@ from careloop.errors import InvalidInput
 from careloop.key_match import KeyLookup
 from careloop.models import PathwayEvent, PathwayWork, Patient
 from careloop.pathways import actions
-from careloop.pathways.actions import Step
+from careloop.pathways.actions import LinkReadmissionSpec, Step
 from careloop.pathways.context import EventContext, EventPatient, Work
 from careloop.pathways.definitions import Pathway, Rule, installed
 from careloop.pathways.facts import PatientFacts
 from careloop.pathways.schemas import CANCELLED, EncounterEvent
+from careloop.transitions import complexity
 
 ACTOR_NAME = "pathways"
 WHAT = {"encounter.admitted": "admission", "encounter.ed_visit": "ED visit", "encounter.discharged": "discharge",
@@ -117,7 +118,8 @@ def _process_run(session: Session, actor: Actor, events: list[EncounterEvent],
     patients = _patients(session, heard)  # first: an unknown patient is refused with a reason, not a key error
     first_time, cancelled = _remember(session, heard)
     facts = PatientFacts(session, patients, stays_since=min(
-        min(event.occurred_at, event.admitted_at or event.occurred_at) for event in heard))
+        min(event.occurred_at, event.admitted_at or event.occurred_at) for event in heard),
+        look_back=stays_look_back(pathways))
     pending = PendingInserts()
     shared: dict[str, Any] = {}
     outcomes: list[Outcome | _Fired] = []
@@ -134,6 +136,16 @@ def _process_run(session: Session, actor: Actor, events: list[EncounterEvent],
     _apply(session, fired, pending, first_time)
     return [item if isinstance(item, Outcome) else
             Outcome(tuple(f"{p.id}/{r.id}" for p, r in item.rules), item.created, 0) for item in outcomes]
+
+
+def stays_look_back(pathways: Sequence[Pathway]) -> timedelta:
+    """How long before its events a run reads its patients' inpatient stays: the longest a readmission link of these
+    pathways looks back (its `within_days`), and at least the TCM complexity rule's 30 days (`start_episode` reads
+    them for it). The stays a patient had before that can change no rule's outcome, and reading back the longest
+    window any rule might set (a year) read a frequently admitted patient's every stay, dozens, at each event."""
+    windows = [timedelta(days=step.spec.within_days) for pathway in pathways for rule in pathway.rules
+               for step in rule.actions if isinstance(step.spec, LinkReadmissionSpec)]
+    return max([complexity.READMISSION_WINDOW, *windows])
 
 
 def _fire(context: EventContext, listening: list[tuple[Pathway, Rule]]) -> _Fired:

@@ -10,7 +10,7 @@ have read on its own.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from careloop.models import CareTeamMember, Condition, ConditionClinicalStatus
 from careloop.tasks import repository as tasks_repo
 from careloop.transitions import repository as transitions_repo
-from careloop.transitions.readmission import LONGEST_WINDOW
 from careloop.transitions.repository import InpatientStay
 
 _ROLES = select(CareTeamMember.patient_id, CareTeamMember.role).where(
@@ -31,12 +30,13 @@ _ICD10 = select(Condition.patient_id, Condition.icd10).where(
 
 class PatientFacts:
     """`stays_since`: the earliest time the batch's events name (admitted, occurred); the stays read are those that
-    ended within the longest look-back a rule may have (`readmission.LONGEST_WINDOW`) before it."""
+    ended within `look_back` before it, the longest look-back of the rules the batch runs (engine.stays_look_back)."""
 
-    def __init__(self, session: Session, patient_ids: Iterable[int], stays_since: datetime) -> None:
+    def __init__(self, session: Session, patient_ids: Iterable[int], stays_since: datetime,
+                 look_back: timedelta) -> None:
         self._session = session
         self._patient_ids = sorted(set(patient_ids))
-        self._stays_since = stays_since - LONGEST_WINDOW
+        self._stays_since = stays_since - look_back
         self._roles: dict[int, frozenset[str]] | None = None
         self._icd10: dict[int, frozenset[str]] | None = None
         self._staff: dict[int, dict[int, list[str]]] | None = None

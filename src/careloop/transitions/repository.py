@@ -105,10 +105,12 @@ def inpatient_stays(session: Session, patient_ids: Iterable[int], since: datetim
 _EPISODES_FOR_EVENTS = KeyLookup(select(TransitionEpisode.event_key, TransitionEpisode.id,
                                         TransitionEpisode.contact_due, TransitionEpisode.visit_due),
                                  (TransitionEpisode.event_key,))
-_ACTIVE_EPISODES_OF_PATIENTS = KeyLookup(select(TransitionEpisode.encounter_id, TransitionEpisode.id),
-                                         (TransitionEpisode.patient_id, TransitionEpisode.status))
-_LINKS_OF_PATIENTS = KeyLookup(select(Readmission.index_encounter_id, Readmission.readmission_encounter_id,
-                                      Readmission.id), (Readmission.patient_id,))
+# By the stays that can be an index (those in the run's look-back), not by patient: a patient's active episodes and
+# links accumulate over the years, and a frequently admitted patient's were read whole at each of their events.
+_ACTIVE_EPISODES_OF_ENCOUNTERS = KeyLookup(select(TransitionEpisode.encounter_id, TransitionEpisode.id),
+                                           (TransitionEpisode.encounter_id, TransitionEpisode.status))
+_LINKS_FROM_STAYS = KeyLookup(select(Readmission.index_encounter_id, Readmission.readmission_encounter_id,
+                                     Readmission.id), (Readmission.index_encounter_id,))
 _REASON_CODES = KeyLookup(select(Encounter.id, Encounter.reason_code), (Encounter.id,))
 
 
@@ -121,20 +123,20 @@ def clocks_for_events(session: Session, event_keys: Iterable[str]) -> dict[str, 
     return clocks
 
 
-def active_episodes_by_encounter(session: Session, patient_ids: Iterable[int]) -> dict[int, int]:
-    """The active episode (the latest) of every encounter of these patients that has one."""
+def active_episodes_by_encounter(session: Session, encounter_ids: Iterable[int]) -> dict[int, int]:
+    """The active episode (the latest) of each of these encounters that has one."""
     latest: dict[int, int] = {}
-    keys = [(patient_id, EpisodeStatus.active) for patient_id in patient_ids]
-    for encounter_id, episode_id in _ACTIVE_EPISODES_OF_PATIENTS.rows(session, keys):
-        if encounter_id is not None and episode_id > latest.get(encounter_id, 0):
+    keys = [(encounter_id, EpisodeStatus.active) for encounter_id in sorted(set(encounter_ids))]
+    for encounter_id, episode_id in _ACTIVE_EPISODES_OF_ENCOUNTERS.rows(session, keys):
+        if episode_id > latest.get(encounter_id, 0):
             latest[encounter_id] = episode_id
     return latest
 
 
-def links_of_patients(session: Session, patient_ids: Iterable[int]) -> dict[tuple[int, int], int]:
-    """The link of every pair of these patients' stays that is linked: (index stay, readmission) -> link."""
+def links_from_stays(session: Session, index_ids: Iterable[int]) -> dict[tuple[int, int], int]:
+    """The links whose index stay is one of these: (index stay, readmission) -> link."""
     return {(index_id, readmission_id): link_id for index_id, readmission_id, link_id
-            in _LINKS_OF_PATIENTS.rows(session, [(patient_id,) for patient_id in patient_ids])}
+            in _LINKS_FROM_STAYS.rows(session, [(index_id,) for index_id in sorted(set(index_ids))])}
 
 
 def reason_codes(session: Session, encounter_ids: Iterable[int]) -> dict[int, str | None]:

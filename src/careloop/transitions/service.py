@@ -3,7 +3,7 @@ read an episode, record contacts, tick the checklist, set the complexity and rec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -62,18 +62,24 @@ class EpisodeClock(NamedTuple):
 
 
 class StoredForRun:
-    """What the database holds of a run of the pathway engine's events (their episodes, their patients' active
-    episodes and readmission links, their encounters' reason codes), each read once for the whole run on first use
-    instead of once an event; asked about anything outside the run, it asks the database for that alone.
+    """What the database holds of a run of the pathway engine's events (their episodes, the active episodes and
+    readmission links of the stays that can be an index, their encounters' reason codes), each read once for the
+    whole run on first use instead of once an event; asked about anything outside the run, it asks the database for
+    that alone.
+
+    `index_candidates`: the encounters of the run's patients' inpatient stays in its look-back (the pathway engine's
+    patient facts), the only stays a readmission link can start from.
 
     The run's own work is not written until the run ends (`Unwritten` has it), so what is read at its first use is
     what each event would have read on its own."""
 
-    def __init__(self, session: Session, events: Sequence[EncounterEvent]) -> None:
+    def __init__(self, session: Session, events: Sequence[EncounterEvent],
+                 index_candidates: Callable[[], Iterable[int]] = tuple) -> None:
         self._session = session
         self._event_keys = {event.event_key for event in events}
-        self._patient_ids = {event.patient_id for event in events}
         self._encounter_ids = {event.encounter_id for event in events if event.encounter_id is not None}
+        self._index_candidates = index_candidates
+        self._candidates: set[int] | None = None
         self._clocks: dict[str, tuple[int, date, date]] | None = None
         self._active: dict[int, int] | None = None
         self._links: dict[tuple[int, int], int] | None = None
@@ -88,21 +94,26 @@ class StoredForRun:
             row = self._clocks.get(event_key)
         return EpisodeClock(*row) if row is not None else None
 
-    def active_episode(self, patient_id: int, encounter_id: int) -> int | None:
-        """The latest active episode of one of the patient's encounters."""
-        if patient_id not in self._patient_ids:
-            return repo.active_episodes_by_encounter(self._session, [patient_id]).get(encounter_id)
+    def active_episode(self, encounter_id: int) -> int | None:
+        """The latest active episode of an encounter."""
+        if encounter_id not in self._candidate_ids():
+            return repo.active_episodes_by_encounter(self._session, [encounter_id]).get(encounter_id)
         if self._active is None:
-            self._active = repo.active_episodes_by_encounter(self._session, sorted(self._patient_ids))
+            self._active = repo.active_episodes_by_encounter(self._session, self._candidate_ids())
         return self._active.get(encounter_id)
 
-    def link(self, patient_id: int, index_id: int, readmission_id: int) -> int | None:
-        """The link of two of the patient's stays, if they are linked."""
-        if patient_id not in self._patient_ids:
-            return repo.links_of_patients(self._session, [patient_id]).get((index_id, readmission_id))
+    def link(self, index_id: int, readmission_id: int) -> int | None:
+        """The link of two stays, if they are linked."""
+        if index_id not in self._candidate_ids():
+            return repo.links_from_stays(self._session, [index_id]).get((index_id, readmission_id))
         if self._links is None:
-            self._links = repo.links_of_patients(self._session, sorted(self._patient_ids))
+            self._links = repo.links_from_stays(self._session, self._candidate_ids())
         return self._links.get((index_id, readmission_id))
+
+    def _candidate_ids(self) -> set[int]:
+        if self._candidates is None:
+            self._candidates = set(self._index_candidates())
+        return self._candidates
 
     def reason_code(self, encounter_id: int) -> str | None:
         if encounter_id not in self._encounter_ids:
@@ -199,12 +210,12 @@ def link_readmission(session: Session, actor: Actor, event: EncounterEvent, pati
     if index is None:
         return None
     pair = (index.id, event.encounter_id)
-    existing = unwritten.links.get(pair) or unwritten.stored.link(event.patient_id, *pair)
+    existing = unwritten.links.get(pair) or unwritten.stored.link(*pair)
     if existing is not None:
         return existing
     why = readmission_rule.planned_reason(event.admission_type, unwritten.stored.reason_code(event.encounter_id))
     episode_id = (unwritten.active_episode_by_encounter.get(index.id)
-                  or unwritten.stored.active_episode(event.patient_id, index.id))
+                  or unwritten.stored.active_episode(index.id))
     days = (local_date(admitted_at) - local_date(index.period_end)).days
     public_id = new_public_id()
     access.require(session, actor, Permission.patient_write, patient, action="readmission.link",
