@@ -11,8 +11,8 @@ from tests.query_plans import sqlite_plan
 
 NOW = utcnow()
 STATEMENTS = {"due": claimable_first(_due(NOW)), "lease expired": claimable_first(_lease_expired(NOW)),
-              "due, of a kind": claimable_of_kind(_due(NOW), "k", 10),
-              "lease expired, of a kind": claimable_of_kind(_lease_expired(NOW), "k", 10)}
+              "due, of a kind": claimable_of_kind(_due(NOW)),
+              "lease expired, of a kind": claimable_of_kind(_lease_expired(NOW))}
 
 
 @pytest.mark.parametrize("name", list(STATEMENTS))

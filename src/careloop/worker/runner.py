@@ -363,23 +363,30 @@ def claim_job(session: Session, worker_id: str, now: datetime, lease: timedelta)
     return ClaimedJob(job_id, kind, dict(payload), attempts + 1, max_attempts)
 
 
-def claimable_of_kind(condition: Any, kind: str, limit: int) -> Select[Any]:
+def claimable_of_kind(condition: Any) -> Select[Any]:
     return (select(_JOBS.c.id, _JOBS.c.payload, _JOBS.c.attempts, _JOBS.c.max_attempts, _JOBS.c.run_at)
-            .where(condition, Job.kind == kind, Job.attempts < Job.max_attempts)
-            .order_by(Job.run_at, Job.id).limit(limit).with_for_update(skip_locked=True))
+            .where(condition, Job.kind == bindparam("kind"), Job.attempts < Job.max_attempts)
+            .order_by(Job.run_at, Job.id).limit(bindparam("limit")).with_for_update(skip_locked=True))
+
+
+# On the driver's cursor too: built and run through the ORM, the two reads of a batch claim cost 2.5 ms, more than
+# the batch's own commit.
+_MORE_CLAIMABLE = (DriverRead(claimable_of_kind(_due(bindparam("now")))),
+                   DriverRead(claimable_of_kind(_lease_expired(bindparam("now")))))
 
 
 def claim_jobs_of_kind(session: Session, worker_id: str, now: datetime, lease: timedelta, kind: str,
                        limit: int) -> list[ClaimedJob]:
     """Up to `limit` more due jobs of one kind, claimed like claim_job (skipping rows other workers hold): the rows
     are selected (and, on PostgreSQL, locked) in the order they are due, then taken with one UPDATE."""
-    found = [row for condition in (_due(now), _lease_expired(now))
-             for row in session.execute(claimable_of_kind(condition, kind, limit)).all()]
-    rows = sorted(found, key=lambda row: (row.run_at, row.id))[:limit]
+    parameters = {"now": now, "kind": kind, "limit": limit}
+    found = [row for read in _MORE_CLAIMABLE for row in read.rows(session, parameters)]
+    rows = sorted(found, key=lambda row: (row[4], row[0]))[:limit]
     if not rows:
         return []
-    session.execute(_TAKE, {"ids": [row.id for row in rows], "worker": worker_id, "until": now + lease})
-    return [ClaimedJob(row.id, kind, dict(row.payload), row.attempts + 1, row.max_attempts) for row in rows]
+    session.execute(_TAKE, {"ids": [row[0] for row in rows], "worker": worker_id, "until": now + lease})
+    return [ClaimedJob(job_id, kind, dict(payload), attempts + 1, max_attempts)
+            for job_id, payload, attempts, max_attempts, _ in rows]
 
 
 _TAKE = (update(_JOBS).where(_JOBS.c.id.in_(bindparam("ids", expanding=True)))

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from careloop.db import insert_ignoring_conflict
+from careloop.driver_reads import DriverRead
 from careloop.models.jobs import Schedule
 from careloop.worker.queue import enqueue
 from careloop.worker.registry import ScheduleSpec
@@ -27,12 +28,15 @@ def ensure_schedules(session: Session, specs: Iterable[ScheduleSpec], now: datet
                             .values(job_kind=spec.job_kind, interval_seconds=spec.interval_seconds))
 
 
+# On the driver's cursor: the worker asks at every cycle, several times a second under a hospital feed, and the same
+# question built and run through SQLAlchemy's execution path took 1.5 ms of its CPU each time.
+_DUE = DriverRead(select(Schedule.name, Schedule.job_kind, Schedule.interval_seconds, Schedule.next_run_at)
+                  .where(Schedule.next_run_at <= bindparam("now", type_=Schedule.next_run_at.type)))
+
+
 def tick(session: Session, now: datetime) -> int:
     """Enqueue every schedule that is due; returns how many runs this worker won."""
-    due = session.execute(
-        select(Schedule.name, Schedule.job_kind, Schedule.interval_seconds, Schedule.next_run_at)
-        .where(Schedule.next_run_at <= now)
-    ).all()
+    due = _DUE.rows(session, {"now": now})
     won = 0
     for name, job_kind, interval, planned in due:
         following = _next_run(planned, interval, now)
