@@ -263,6 +263,7 @@ _OUTBOX = cast(Table, OutboxEvent.__table__)
 
 _UNRELAYED = (select(_OUTBOX.c.id, _OUTBOX.c.type, _OUTBOX.c.payload).where(_OUTBOX.c.relayed_at.is_(None))
               .order_by(_OUTBOX.c.id).limit(RELAY_BATCH))
+_UNRELAYED_READ = DriverRead(_UNRELAYED)
 _RELAYED = (update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
             .values(relayed_at=bindparam("now", type_=_OUTBOX.c.relayed_at.type)))
 
@@ -283,7 +284,7 @@ def relay_events(session: Session, registry: Registry, now: datetime) -> int:
     finish for a batch instead of one per event. Any other subscriber gets one job per event."""
     if not _relay_turn(session):
         return 0  # another worker is relaying; what it leaves, a later cycle relays
-    events = session.execute(_UNRELAYED).all()
+    events = _UNRELAYED_READ.rows(session, {})
     if not events:
         return 0
     jobs: list[tuple[str, Mapping[str, Any], str]] = []
