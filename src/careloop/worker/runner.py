@@ -201,8 +201,8 @@ class Worker:
                 _outlived_its_lease(job)
 
     def _claim_again(self, jobs: list[ClaimedJob]) -> list[ClaimedJob]:
-        """The jobs of a batch that failed (and rolled back) claimed on a lease, those still queued: another worker
-        may have taken some meanwhile."""
+        """The jobs of a batch that failed (and rolled back) claimed on a lease, those no other worker holds (queued,
+        or on a lease that expired): another worker may have taken some meanwhile."""
         with db.unit_of_work() as session:
             now = utcnow()
             taken = set(session.scalars(_TAKE_AGAIN, {"ids": [job.id for job in jobs], "worker": self.worker_id,
