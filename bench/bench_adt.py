@@ -24,6 +24,10 @@ seconds from the last ACK to all work done show. ACK latency is then the latency
 
     .venv/bin/python -m bench.bench_adt --with-worker --rate 2000 --messages 60000 --backend sqlite
 
+The stays go round 500 patients, a stay every ten days, so each patient has a stay in every 1,500 messages: the
+history a patient's events read back (earlier stays, episodes, readmission links) grows with the run, as for a
+patient admitted every ten days. `--patients N` spreads the same messages over N patients.
+
 `--apply-only` leaves MLLP out: the messages are stored as the listener stores them (`store_batch`) and one
 worker whose only job is `hl7v2.apply` is timed applying them, in messages per CPU-second of this process
 (steadier than wall time on a shared machine; on PostgreSQL the server's own CPU is not in it) and per second:
@@ -107,14 +111,14 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start listening")
 
 
-def messages(count: int) -> list[Outgoing]:
-    """Admit, transfer, discharge round robin over the patients; each stay its own visit."""
+def messages(count: int, patients: int = PATIENTS) -> list[Outgoing]:
+    """Admit, transfer, discharge round robin over the patients; each stay its own visit, a stay every ten days."""
     start = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     steps = ("A01", "A02", "A03")
     out = []
     for n in range(count):
-        patient, stay, step = n % PATIENTS, n // (PATIENTS * 3), steps[(n // PATIENTS) % 3]
-        at = start + timedelta(days=stay * 10, hours=(n // PATIENTS) % 3)
+        patient, stay, step = n % patients, n // (patients * 3), steps[(n // patients) % 3]
+        at = start + timedelta(days=stay * 10, hours=(n // patients) % 3)
         fields = AdtFields(trigger=step, control_id=f"B{n:08d}", occurred_at=at, mrn=f"BENCH{patient:05d}",
                            assigning_authority="urn:careloop:mrn", family="Bench", given=f"P{patient}",
                            birth_date=date(1950, 1, 1), sex="F", visit_number=f"V{patient}-{stay}",
@@ -124,9 +128,9 @@ def messages(count: int) -> list[Outgoing]:
     return out
 
 
-def seed_patients() -> None:
+def seed_patients(patients: int = PATIENTS) -> None:
     with db.unit_of_work() as session:
-        for n in range(PATIENTS):
+        for n in range(patients):
             patient = Patient(family="Bench", given=f"P{n}", family_norm="bench", given_norm=f"p{n}",
                               birth_date=date(1950, 1, 1), gender="female")
             session.add(patient)
@@ -195,10 +199,10 @@ def careloop_run(backend: str, batch: Sequence[Outgoing], connections: int, wind
 
 
 def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, window: int,
-                    rate: float = 0.0, worker_count: int = 1) -> list[str]:
+                    rate: float = 0.0, worker_count: int = 1, patients: int = PATIENTS) -> list[str]:
     """The listener and one worker process at once; seconds until the last ACK and until all work is done."""
     with fresh_database(backend) as url, ExitStack() as logs:
-        seed_patients()
+        seed_patients(patients)
         env = {**os.environ, "CARELOOP_DATABASE_URL": url, "CARELOOP_WORKER_POLL_SECONDS": "0.05"}
         cli = [sys.executable, "-c", "from careloop.cli import main; main()"]
         worker_logs = [logs.enter_context(tempfile.TemporaryFile()) for _ in range(worker_count)]
@@ -280,12 +284,12 @@ def wait_until_worked(count: int, *, timeout: float) -> float:
 
 
 def with_worker_main(args: argparse.Namespace) -> None:
-    batch = messages(args.messages)
+    batch = messages(args.messages, args.patients)
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    rows = [with_worker_run(backend, batch, args.connections, args.window, args.rate, args.workers)
+    rows = [with_worker_run(backend, batch, args.connections, args.window, args.rate, args.workers, args.patients)
             for backend in backends]
     print(f"end to end with {args.workers} worker process(es): {args.messages:,} ADT messages (A01/A02/A03 for "
-          f"{PATIENTS} patients), "
+          f"{args.patients:,} patients), "
           f"{os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print_table(["backend", "messages", "offered messages/s", "intake messages/s", "ACK p50 ms", "ACK p99 ms",
                  "last ACK s", "all work done s", "done after last ACK s", "end to end messages/s", "episodes",
@@ -371,6 +375,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="with --with-worker: worker processes")
     parser.add_argument("--rate", type=float, default=0.0,
                         help="with --with-worker: messages a second offered in all (0: as fast as ACKs come back)")
+    parser.add_argument("--patients", type=int, default=PATIENTS,
+                        help="with --with-worker: the patients the stays go round (fewer: more history each)")
     args = parser.parse_args()
     if args.with_worker:
         with_worker_main(args)

@@ -24,7 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bench._common import fresh_database
-from bench.bench_adt import messages, seed_patients
+from bench.bench_adt import PATIENTS, messages, seed_patients
 from careloop import db
 from careloop.clock import utcnow
 from careloop.driver_reads import DriverRead
@@ -68,12 +68,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=30_000)
     parser.add_argument("--chunk", type=int, default=14, help="messages a group commit")
     parser.add_argument("--commits", type=int, default=4, help="group commits between two worker cycles")
+    parser.add_argument("--patients", type=int, default=PATIENTS, help="the patients the stays go round")
     args = parser.parse_args()
     counts = Counts()
     counts.count_rows()
-    batch = messages(args.messages)
+    batch = messages(args.messages, args.patients)
     with fresh_database("sqlite"):
-        seed_patients()
+        seed_patients(args.patients)
         db.checkpoint_in_background()
         event.listen(db.engine(), "connect", counts.watch)
         db.engine().dispose()  # the pooled connections from before are not watched
@@ -87,8 +88,8 @@ def main() -> None:
                     store_batch(session, received[first:first + args.chunk], utcnow())
             cpu += _worked(worker, counts, worker.run_once)
         cpu += _worked(worker, counts, worker.drain)
-    print(f"the worker, for each of {args.messages:,} messages ({args.chunk} a group commit, {args.commits} group "
-          "commits a cycle), SQLite:")
+    print(f"the worker, for each of {args.messages:,} messages over {args.patients:,} patients ({args.chunk} a group "
+          f"commit, {args.commits} group commits a cycle), SQLite:")
     for name in ("statements", "transactions", "rows read"):
         print(f"  {name:14s} {counts.counter[name] / args.messages:8.2f}")
     print(f"  {'CPU ms':14s} {cpu / args.messages * 1000:8.3f}  (this process, the checkpoint thread included)")
