@@ -28,10 +28,12 @@ from bench.bench_adt import PATIENTS, messages, seed_patients
 from careloop import db
 from careloop.clock import utcnow
 from careloop.driver_reads import DriverRead
+from careloop.group_commit import APPENDS_ONLY
 from careloop.integrations.hl7v2.intake import receive
 from careloop.integrations.hl7v2.store import store_batch
 from careloop.jobs_registry import build_registry
 from careloop.worker.runner import Worker
+from careloop.writer_turn import turn_totals
 
 
 class Counts:
@@ -40,6 +42,7 @@ class Counts:
     def __init__(self) -> None:
         self.counter: Counter[str] = Counter()
         self.working = False
+        self.held = 0.0  # seconds the worker held the writer turn
 
     def trace(self, sql: str) -> None:
         if self.working:
@@ -69,6 +72,9 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=14, help="messages a group commit")
     parser.add_argument("--commits", type=int, default=4, help="group commits between two worker cycles")
     parser.add_argument("--patients", type=int, default=PATIENTS, help="the patients the stays go round")
+    parser.add_argument("--own-connection", action="store_true",
+                        help="store on a connection of its own, as the listener's process does: each store then "
+                             "empties the worker's page cache")
     args = parser.parse_args()
     counts = Counts()
     counts.count_rows()
@@ -80,12 +86,12 @@ def main() -> None:
         db.engine().dispose()  # the pooled connections from before are not watched
         worker = Worker(build_registry(), worker_id="bench-counts")
         received = [receive(m.text) for m in batch]
+        store = _listener_store(args.own_connection)
         cpu = 0.0
         per_cycle = args.chunk * args.commits
         for start in range(0, len(received), per_cycle):
             for first in range(start, min(start + per_cycle, len(received)), args.chunk):
-                with db.unit_of_work() as session:
-                    store_batch(session, received[first:first + args.chunk], utcnow())
+                store(received[first:first + args.chunk])
             cpu += _worked(worker, counts, worker.run_once)
         cpu += _worked(worker, counts, worker.drain)
     print(f"the worker, for each of {args.messages:,} messages over {args.patients:,} patients ({args.chunk} a group "
@@ -93,15 +99,37 @@ def main() -> None:
     for name in ("statements", "transactions", "rows read"):
         print(f"  {name:14s} {counts.counter[name] / args.messages:8.2f}")
     print(f"  {'CPU ms':14s} {cpu / args.messages * 1000:8.3f}  (this process, the checkpoint thread included)")
+    print(f"  {'turn held ms':14s} {counts.held / args.messages * 1000:8.3f}  "
+          "(SQLite's writer turn; the stores' turns are not in it)")
+    planned = ", ".join(f"{name} {count}" for name, count in sorted(worker.plan_counts.items())) or "none"
+    print(f"  batches planned in a snapshot: {planned}")
+
+
+def _listener_store(own_connection: bool) -> Any:
+    """Store a group commit as the listener does (appends only, db.unit_of_work), on the worker's pooled connection
+    or on one of its own."""
+    if not own_connection:
+        def store(part: list[Any]) -> None:
+            with db.unit_of_work(appends_only=True) as session:
+                store_batch(session, part, utcnow())
+        return store
+    own = db.make_engine(db.engine().url.render_as_string(hide_password=False), pool_size=1).execution_options(
+        **{APPENDS_ONLY: True})
+
+    def store_apart(part: list[Any]) -> None:
+        with Session(own) as session, session.begin():
+            store_batch(session, part, utcnow())
+    return store_apart
 
 
 def _worked(worker: Worker, counts: Counts, work: Any) -> float:
-    started = time.process_time()
+    started, turns = time.process_time(), turn_totals()
     counts.working = True
     try:
         work()
     finally:
         counts.working = False
+    counts.held += turn_totals().since(turns).held
     return time.process_time() - started
 
 

@@ -40,7 +40,7 @@ from careloop.driver_writes import (
     insert_sql,
     quoted_names,
 )
-from careloop.group_commit import Append, GroupCommitter, Ticket
+from careloop.group_commit import APPENDS_ONLY, Append, GroupCommitter, Ticket
 from careloop.reserved_keys import ReservedKeys
 from careloop.turn_report import TurnReporter
 from careloop.wal_checkpoint import WalCheckpointer
@@ -205,11 +205,14 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         # A writing unit of work takes the write lock up front: a deferred transaction that reads and then
         # writes fails with "database is locked" (a stale WAL snapshot) instead of waiting. A read-mostly
         # unit of work reads in a deferred transaction and takes the lock only for its short write phase.
-        reading = bool(conn.get_execution_options().get(_READ_PHASE))
+        options = conn.get_execution_options()
+        reading = bool(options.get(_READ_PHASE))
         conn.info[_READ_PHASE] = reading
         if not reading:
             _wait_for_writer_turn(conn.connection.dbapi_connection)
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        if not reading and not options.get(APPENDS_ONLY):
+            _count_write_transaction(conn.connection.dbapi_connection)
 
     return engine
 
@@ -228,7 +231,24 @@ def _take_write_lock(dbapi_connection: Any, info: dict[str, Any]) -> None:
     dbapi_connection.execute("COMMIT")
     _wait_for_writer_turn(dbapi_connection)
     dbapi_connection.execute("BEGIN IMMEDIATE")
+    _count_write_transaction(dbapi_connection)
     info[_READ_PHASE] = False
+
+
+# An upsert, so the count survives its row being deleted (the tests empty every table between tests).
+_COUNT_WRITE = ("INSERT INTO write_epochs (id, n) VALUES (1, 1) "
+                "ON CONFLICT (id) DO UPDATE SET n = write_epochs.n + 1")
+
+
+def _count_write_transaction(dbapi_connection: Any) -> None:
+    """Count this write transaction in `write_epochs`, inside it (models.jobs.WriteEpoch): a plan made in a snapshot
+    before it started is then not written (worker/plans.py). A database whose migrations have not made the table
+    yet (the migrations' own transactions) has nothing planned against it to protect."""
+    try:
+        dbapi_connection.execute(_COUNT_WRITE)
+    except sqlite3.OperationalError as error:
+        if "no such table" not in str(error):
+            raise
 
 
 def _end_read_phase(dbapi_connection: Any, info: dict[str, Any]) -> None:
@@ -245,12 +265,15 @@ def _end_read_phase(dbapi_connection: Any, info: dict[str, Any]) -> None:
 _engine: Engine | None = None
 _factory: sessionmaker[Session] | None = None
 _read_engine: Engine | None = None
+_appends_engine: Engine | None = None
+_planning_engine: Engine | None = None
 _group_committer: GroupCommitter | None = None
 
 
 def configure(url: str | None = None) -> Engine:
     """Point the process at a database; called by every entry point and by the tests."""
-    global _engine, _factory, _read_engine, _group_committer, _checkpointer, _turn_reporter
+    global _engine, _factory, _read_engine, _appends_engine, _planning_engine, _group_committer, _checkpointer, \
+        _turn_reporter
     if _checkpointer is not None:
         _checkpointer.stop()
         _checkpointer = None
@@ -262,10 +285,14 @@ def configure(url: str | None = None) -> Engine:
         _group_committer = None
     if _engine is not None:
         _engine.dispose()
+    if _planning_engine is not None:
+        _planning_engine.dispose()
+        _planning_engine = None
     _engine = make_engine(url)
     _factory = sessionmaker(bind=_engine, expire_on_commit=False)
     # The same pool, with a flag the SQLite begin hook reads: begin deferred, for read-mostly work.
     _read_engine = _engine.execution_options(**{_READ_PHASE: True})
+    _appends_engine = _engine.execution_options(**{APPENDS_ONLY: True})
     return _engine
 
 
@@ -366,7 +393,7 @@ def after_rollback(session: Session, action: AfterRollback) -> None:
     session.info.setdefault("after_rollback", []).append(action)
 
 
-WritePhaseAction = Callable[[Session], None]
+WritePhaseAction = Callable[[Session], object]  # what it returns is not used
 _APPENDS = "careloop_appends"
 
 
@@ -377,11 +404,76 @@ def defers_writes(session: Session) -> bool:
 
 def write_phase(session: Session, action: WritePhaseAction) -> None:
     """Run `action` in this unit of work's write phase: at once in a writing unit of work; at the end, in the
-    same transaction and before the commit, in a read-mostly one (an audit trail of what a GET showed)."""
-    if defers_writes(session):
+    same transaction and before the commit, in a read-mostly one (an audit trail of what a GET showed); in a
+    planning session, when its plan is written (`planning`)."""
+    planned = session.info.get(_PLANNED)
+    if planned is not None:
+        planned.append(action)
+    elif defers_writes(session):
         session.info.setdefault("write_phase", []).append(action)
     else:
         action(session)
+
+
+_PLANNED = "careloop_planned_writes"
+
+
+class NotPlannable(Exception):
+    """Work that cannot be planned in a snapshot (it must write before it can read on); it runs under the writer
+    turn instead (worker/plans.py)."""
+
+
+def is_planning(session: Session) -> bool:
+    return session.info.get(_PLANNED) is not None
+
+
+def planned_writes(session: Session) -> list[WritePhaseAction]:
+    """The writes a planning session kept, in order: each to be run on the session that writes the plan."""
+    return list(session.info.get(_PLANNED) or ())
+
+
+@contextmanager
+def planning() -> Iterator[Session]:
+    """A session for work planned in one snapshot without SQLite's writer turn, and written later under it if the
+    snapshot still holds (worker/plans.py). It reads in a deferred transaction; its connection refuses every write
+    (PRAGMA query_only), so work that writes as it goes fails here rather than writing out of turn; `write_phase`
+    actions and `append_rows` are kept as the plan (`planned_writes`). Objects added to the session make the work
+    NotPlannable. It always ends in a rollback: it has written nothing."""
+    session = session_factory()(bind=_planning_bind(), autoflush=False)
+    session.info[_PLANNED] = []
+    session.connection().info[_READ_PHASE] = False  # a write is refused, not taken as the start of a write phase
+    try:
+        yield session
+        if session.new or session.dirty or session.deleted:
+            raise NotPlannable("the work changed objects of its session instead of planning its writes")
+    finally:
+        session.rollback()
+        session.close()
+
+
+def _planning_bind() -> Engine:
+    """Connections of their own, each refusing every write for its life (PRAGMA query_only). Not the pool's
+    connections switched for a while: SQLite expires every statement it has prepared on a connection when such a
+    pragma changes, and preparing them all again cost the worker a fifth more CPU a message."""
+    global _planning_engine
+    if _planning_engine is None:
+        current = engine()
+        _planning_engine = make_engine(current.url.render_as_string(hide_password=False), pool_size=1,
+                                       max_overflow=4)
+        event.listen(_planning_engine, "connect", _refusing_writes)
+    return _planning_engine.execution_options(**{_READ_PHASE: True})
+
+
+def _refusing_writes(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA query_only=ON")
+
+
+_WRITE_EPOCH = text("SELECT n FROM write_epochs WHERE id = 1")
+
+
+def write_epoch(session: Session) -> int:
+    """How many write transactions have been counted (`_count_write_transaction`), as this transaction sees it."""
+    return int(session.scalar(_WRITE_EPOCH) or 0)
 
 
 def append_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -393,14 +485,17 @@ def append_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     """
     if not rows:
         return
-    if defers_writes(session):
+    if is_planning(session):
+        write_phase(session, partial(_insert_append, Append(table, rows)))
+    elif defers_writes(session):
         session.info.setdefault(_APPENDS, []).append(Append(table, rows))
     else:
         session.execute(insert(table), rows)
 
 
 @contextmanager
-def unit_of_work(*, read_mostly: bool = False, appends_stored_later: list[Ticket] | None = None) -> Iterator[Session]:
+def unit_of_work(*, read_mostly: bool = False, appends_only: bool = False,
+                 appends_stored_later: list[Ticket] | None = None) -> Iterator[Session]:
     """The boundary: commit if the block finishes, roll back if it raises. Services only flush.
 
     `read_mostly` is for requests that only read clinical data and write bookkeeping (audit rows, a token's
@@ -411,8 +506,17 @@ def unit_of_work(*, read_mostly: bool = False, appends_stored_later: list[Ticket
     `appends_stored_later`: an async caller that waits for the group committer itself, on its event loop, so
     its thread is free meanwhile (http.deps.as_api_actor); the ticket to wait on is put in this list, and the
     caller must not answer before it is stored.
+
+    `appends_only`: a writing unit of work that only inserts rows that no work planned in a snapshot reads (the
+    hospital feed's received messages and their apply job): it is not counted in `write_epochs`, so it does not
+    void the worker's plans (worker/plans.py).
     """
-    session = (session_factory()(bind=_read_bind(), autoflush=False) if read_mostly else session_factory()())
+    if read_mostly:
+        session = session_factory()(bind=_read_bind(), autoflush=False)
+    elif appends_only:
+        session = session_factory()(bind=_appends_bind())
+    else:
+        session = session_factory()()
     session.info[_READ_PHASE] = read_mostly
     try:
         yield session
@@ -440,6 +544,13 @@ def _read_bind() -> Engine:
         configure()
     assert _read_engine is not None
     return _read_engine
+
+
+def _appends_bind() -> Engine:
+    if _appends_engine is None:
+        configure()
+    assert _appends_engine is not None
+    return _appends_engine
 
 
 def _writes_only_appends(session: Session) -> bool:

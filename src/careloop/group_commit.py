@@ -26,6 +26,11 @@ from sqlalchemy import Engine, Table, insert
 
 from careloop.bulk_rows import copy_rows
 
+# The execution option of a write transaction that only appends rows nothing planned reads (audit rows, a hospital
+# feed's received messages and their apply job): db.py does not count it in `write_epochs`, so work planned in a
+# snapshot (worker/plans.py) is not thrown away each time one commits.
+APPENDS_ONLY = "careloop_appends_only"
+
 # A batch is cut at this many rows so one transaction stays short under a burst (a worklist page of 200
 # tasks writes up to 200 rows).
 MAX_BATCH_ROWS = 5000
@@ -194,7 +199,7 @@ class GroupCommitter:
         for append in appends:
             for row in append.rows:
                 by_shape.setdefault((append.table, frozenset(row)), []).append(row)
-        with self._engine.begin() as connection:
+        with self._engine.execution_options(**{APPENDS_ONLY: True}).begin() as connection:
             postgresql = connection.dialect.name == "postgresql"
             for (table, _columns), rows in by_shape.items():
                 if postgresql and len(rows) >= COPY_FROM_ROWS:

@@ -43,7 +43,7 @@ def build_registry() -> Registry:
     registry.job(fhir_export.JOB, run_export)
     registry.job(HL7V2_APPLY_JOB, hl7v2_apply_pending, batch=HL7V2_APPLY_BATCH, batch_handler=hl7v2_apply_all)
     registry.subscribe(TASK_ASSIGNED, "tasks.notify_assignee")
-    registry.job(APPLY_JOB, apply_event, batch=PATHWAY_BATCH, batch_handler=apply_events)
+    registry.job(APPLY_JOB, apply_event, batch=PATHWAY_BATCH, batch_handler=apply_events, plans=True)
     # Only the encounter events some pathway rule listens to (and cancels) become jobs: at a hospital feed's rate,
     # updates and transfers no rule wants would otherwise each cost the worker a job for nothing.
     for event_type in sorted(listened_to(installed())):

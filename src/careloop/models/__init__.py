@@ -39,7 +39,7 @@ from careloop.models.fhir_export import ExportStatus, FhirExport
 from careloop.models.goal import Goal, GoalLifecycleStatus, GoalTarget
 from careloop.models.hl7v2 import EncounterChange, Hl7Message, Hl7MessageStatus, Hl7Visit
 from careloop.models.immunization import Immunization, ImmunizationStatus
-from careloop.models.jobs import Job, JobStatus, OutboxEvent, Schedule
+from careloop.models.jobs import Job, JobStatus, OutboxEvent, Schedule, WriteEpoch
 from careloop.models.location import Location, LocationStatus
 from careloop.models.medication import MedicationRequest, MedicationRequestStatus
 from careloop.models.medication_statement import MedicationStatement, MedicationStatementStatus
@@ -177,4 +177,5 @@ __all__ = [
     "TransitionEpisode",
     "User",
     "WebSession",
+    "WriteEpoch",
 ]

@@ -71,3 +71,16 @@ class Schedule(Base):
     interval_seconds: Mapped[int] = mapped_column(Integer)
     next_run_at: Mapped[datetime]
     last_run_at: Mapped[datetime | None]
+
+
+class WriteEpoch(Base):
+    """One row counting the write transactions careloop has opened on a SQLite database (db.py bumps it at each
+    BEGIN IMMEDIATE, but for the group committer's appends): a worker that planned a batch in a snapshot, without
+    the writer turn, writes the plan only if the count moved by its own transaction alone since that snapshot, so
+    nothing it read can have changed (worker/plans.py). PostgreSQL has the table and never uses it: there is no
+    single writer there to keep short."""
+
+    __tablename__ = "write_epochs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from careloop.access import Actor, Permission
 from careloop.access.permissions import permissions_for
+from careloop.db import write_phase
 from careloop.models import CareTeamRole, PathwayWork, Task, TaskPriority
 from careloop.notifications import service as notifications
 from careloop.pathways.conditions import care_team_roles
@@ -168,9 +170,11 @@ class NotifySpec(_Spec):
 def notify_care_team(context: EventContext, spec: NotifySpec, work: Work) -> None:
     """Tell every staff member on the patient's care team whose role lets them read tasks."""
     for user_id in _readers(context.facts.staff(context.patient.id)):
-        notifications.send(context.session, user_id=user_id, kind=spec.kind, title=_fill(spec.title, context)[:200],
-                           body=_fill(spec.body, context) if spec.body else None, patient_id=context.patient.id,
-                           dedupe_key=_notice_key(work.key, user_id))
+        # In the write phase: at once, or when a batch planned in a snapshot is written (worker/plans.py).
+        write_phase(context.session, partial(
+            notifications.send, user_id=user_id, kind=spec.kind, title=_fill(spec.title, context)[:200],
+            body=_fill(spec.body, context) if spec.body else None, patient_id=context.patient.id,
+            dedupe_key=_notice_key(work.key, user_id)))
 
 
 def care_team_readers(session: Session, patient_id: int) -> list[int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
 from pydantic import ValidationError
@@ -21,7 +22,14 @@ from sqlalchemy.orm import Session
 from careloop import access
 from careloop.access import Actor, Permission, system_actor
 from careloop.clock import utcnow
-from careloop.db import PendingInserts, insert_all_ignoring_conflict, insert_ignoring_conflict
+from careloop.db import (
+    NotPlannable,
+    PendingInserts,
+    insert_all_ignoring_conflict,
+    insert_ignoring_conflict,
+    is_planning,
+    write_phase,
+)
 from careloop.driver_writes import driver_update_by
 from careloop.errors import InvalidInput
 from careloop.key_match import KeyLookup
@@ -194,8 +202,9 @@ def _apply(session: Session, fired: list[_Fired], pending: PendingInserts, first
             elif made is not None:
                 made_by_key.append({"_key": planned.work.key, "_target_type": made.target_type,
                                     "_target_id": made.target_id})
-    _SET_TARGET.many(session, made_by_key)
-    pending.write(session)
+    if made_by_key:
+        write_phase(session, partial(_SET_TARGET.many, rows=made_by_key))
+    write_phase(session, pending.write)  # at once; in a planning session, when the plan is written
 
 
 # What an action made, recorded on its claim (one executemany per batch): a cancel finds the work from here.
@@ -220,15 +229,36 @@ def _remember(session: Session, events: list[EncounterEvent]) -> tuple[set[str],
     """Record the events as processed. Returns the keys of those recorded now for the first time, and those a
     cancel had reached first (key -> the cancelling event)."""
     now = utcnow()
-    added = insert_all_ignoring_conflict(session, PathwayEvent, [
-        {"event_key": event.event_key, "event_type": event.event_type, "patient_id": event.patient_id,
-         "encounter_id": event.encounter_id, "occurred_at": event.occurred_at, "processed_at": now}
-        for event in events], conflict_columns=["event_key"])
+    rows = [{"event_key": event.event_key, "event_type": event.event_type, "patient_id": event.patient_id,
+             "encounter_id": event.encounter_id, "occurred_at": event.occurred_at, "processed_at": now}
+            for event in events]
+    if is_planning(session):
+        return _remember_when_written(session, rows), {}
+    added = insert_all_ignoring_conflict(session, PathwayEvent, rows, conflict_columns=["event_key"])
     seen = sorted({event.event_key for event in events} - added)
     if not seen:
         return added, {}  # all new: nothing can have cancelled them yet
     return added, dict(session.execute(select(PathwayEvent.event_key, PathwayEvent.cancelled_by).where(
         PathwayEvent.event_key.in_(seen), PathwayEvent.cancelled_at.is_not(None))).tuples().all())
+
+
+def _remember_when_written(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """_remember in a planning session: events all new in its snapshot are recorded when the plan is written (which
+    happens only if nothing was written since the snapshot); an event seen before needs its keys claimed first."""
+    keys = sorted({row["event_key"] for row in rows})
+    if _KNOWN_EVENTS.rows(session, [(key,) for key in keys]):
+        raise NotPlannable("an event of the batch was seen before")
+    write_phase(session, partial(_record_new_events, rows=rows))
+    return set(keys)
+
+
+def _record_new_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    added = insert_all_ignoring_conflict(session, PathwayEvent, rows, conflict_columns=["event_key"])
+    if len(added) != len({row["event_key"] for row in rows}):
+        raise RuntimeError("a planned batch's events were recorded meanwhile")  # the batch then runs apart
+
+
+_KNOWN_EVENTS = KeyLookup(select(PathwayEvent.event_key), (PathwayEvent.event_key,))
 
 
 def _patients(session: Session, events: list[EncounterEvent]) -> dict[int, EventPatient]:
@@ -247,6 +277,8 @@ _PATIENTS = KeyLookup(select(Patient.id, Patient.public_id, Patient.given, Patie
 
 def cancel(session: Session, actor: Actor, event: EncounterEvent) -> Outcome:
     """Undo what the cancelled event's rules made, newest first, keeping every record (marked undone, why)."""
+    if is_planning(session):
+        raise NotPlannable("a cancel undoes work as it reads it")
     key = event.cancelled_event_key or ""
     seen = _mark_cancelled(session, key, event)
     patient = session.get(Patient, event.patient_id)

@@ -61,7 +61,7 @@ def add_task(session: Session, actor: Actor, patient: access.PatientRef, data: T
     task_id = into.add_row(session, Task, row)
     into.add(TaskEvent, _history_row(task_id, actor, "created", None, status, None, now))
     if user is not None and user.id != actor.user_id:
-        emit(session, TASK_ASSIGNED, {"task_id": task_id, "user_id": user.id, "by": actor.display_name})
+        emit(session, TASK_ASSIGNED, {"task_id": task_id, "user_id": user.id, "by": actor.display_name}, into=into)
     return task_id
 
 

@@ -28,12 +28,17 @@ class Registry:
     schedules: list[ScheduleSpec] = field(default_factory=list)
     batch_sizes: dict[str, int] = field(default_factory=dict)  # job kind -> how many to run per transaction
     batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
+    planned: set[str] = field(default_factory=set)  # job kinds whose relayed event batches are planned in a snapshot
 
-    def job(self, kind: str, handler: JobHandler, *, batch: int = 1, batch_handler: BatchHandler | None = None) -> None:
+    def job(self, kind: str, handler: JobHandler, *, batch: int = 1, batch_handler: BatchHandler | None = None,
+            plans: bool = False) -> None:
         """`batch` > 1: the worker may run up to that many queued jobs of this kind in one transaction (for
         small, frequent jobs such as a hospital feed's events); the handler must not mind sharing it.
         `batch_handler`: runs such a batch in one call instead of the handler once per job; it must do what the
-        handler would have done for each job, in order (a failed batch is retried job by job with the handler)."""
+        handler would have done for each job, in order (a failed batch is retried job by job with the handler).
+        `plans`: on SQLite, the batch handler is first run on a relay's batch of events in a planning session
+        (db.planning), and what it planned is written under the writer turn (worker/plans.py); it must put every
+        write in the write phase (db.write_phase) or raise db.NotPlannable."""
         if kind in self.handlers:
             raise ValueError(f"job kind {kind!r} registered twice")
         if batch < 1:
@@ -43,6 +48,10 @@ class Registry:
             self.batch_sizes[kind] = batch
         if batch_handler is not None:
             self.batch_handlers[kind] = batch_handler
+        if plans:
+            if batch_handler is None:
+                raise ValueError("only a batch handler plans")
+            self.planned.add(kind)
 
     def batch_size(self, kind: str) -> int:
         return self.batch_sizes.get(kind, 1)

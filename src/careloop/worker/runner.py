@@ -15,6 +15,7 @@ import random
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from careloop.clock import one_instant, utcnow
 from careloop.db import update_by_id
 from careloop.driver_reads import DriverRead
 from careloop.models.jobs import Job, JobStatus, OutboxEvent
-from careloop.worker import schedules
+from careloop.worker import plans, schedules
 from careloop.worker.queue import enqueue_keyed
 from careloop.worker.registry import Registry
 
@@ -67,6 +68,7 @@ class Worker:
         self.worker_id = worker_id
         self.lease = timedelta(seconds=lease_seconds)
         self.poll_seconds = poll_seconds
+        self.plan_counts: Counter[str] = Counter()  # batches planned in a snapshot: written, stale, not planned
 
     def run_forever(self, stop: threading.Event) -> None:
         """Work until `stop` is set; finishes the job in hand first. Database outages are waited out."""
@@ -154,8 +156,16 @@ class Worker:
         so its lease is committed before a handler that may run for minutes starts."""
         jobs: list[ClaimedJob] = []
         running = False
+        plan = self._plan_next()
         try:
             with db.unit_of_work() as session, one_instant():
+                if plan is not None:
+                    jobs = self._claim_planned(session, plan)
+                    if jobs:
+                        running = True
+                        plans.write(session, plan)
+                        self._mark_batch_done(session, jobs)
+                        return 1
                 jobs = self._claim_batch(session)
                 if jobs and self._runs_where_claimed(jobs[0].kind):
                     running = True
@@ -195,10 +205,50 @@ class Worker:
             self.registry.batch_handlers[kind](session, list(jobs[0].payload["events"]))
         else:
             self._handle_all(session, jobs)
+        self._mark_batch_done(session, jobs)
+
+    def _mark_batch_done(self, session: Session, jobs: list[ClaimedJob]) -> None:
         done = mark_all_done(session, [job.id for job in jobs], self.worker_id, utcnow())
         for job in jobs:
             if job.id not in done:
                 _outlived_its_lease(job)
+
+    def _plan_next(self) -> plans.Plan | None:
+        """The next job planned in a snapshot without the writer turn (worker/plans.py), when it is a relay's batch of
+        events for a kind that plans and the database is SQLite; None otherwise, or when the handler cannot plan."""
+        if not self.registry.planned or not plans.plans_here():
+            return None
+        try:
+            with db.planning() as session, one_instant():
+                epoch = db.write_epoch(session)
+                first = first_claimable(session, utcnow())
+                if first is None:
+                    return None
+                job_id, kind, payload, attempts, max_attempts, _ = first
+                planned_kind = kind.removesuffix(EVENT_BATCH)
+                if not is_event_batch(kind) or planned_kind not in self.registry.planned or attempts >= max_attempts:
+                    return None
+                self.registry.batch_handlers[planned_kind](session, list(payload["events"]))
+                writes = tuple(db.planned_writes(session))
+        except Exception as exc:  # it runs under the turn instead, where a real failure is handled as before
+            self.plan_counts["not planned"] += 1
+            log.debug("batch not planned: %s", exc)
+            return None
+        return plans.Plan(epoch, job_id, kind, dict(payload), attempts, max_attempts, writes)
+
+    def _claim_planned(self, session: Session, plan: plans.Plan) -> list[ClaimedJob]:
+        """The planned job, claimed in the write transaction, if the plan still holds; [] when it does not."""
+        if not plans.holds(session, plan):
+            self.plan_counts["stale"] += 1
+            return []
+        now = utcnow()
+        taken = session.scalars(_TAKE_AGAIN, {"ids": [plan.job_id], "worker": self.worker_id, "now": now,
+                                              "until": now + self.lease}).all()
+        if not taken:
+            self.plan_counts["stale"] += 1
+            return []
+        self.plan_counts["written"] += 1
+        return [ClaimedJob(plan.job_id, plan.kind, plan.payload, plan.attempts + 1, plan.max_attempts)]
 
     def _claim_again(self, jobs: list[ClaimedJob]) -> list[ClaimedJob]:
         """The jobs of a batch that failed (and rolled back) claimed on a lease, those no other worker holds (queued,
@@ -348,12 +398,19 @@ _FIRST_CLAIMABLE = (DriverRead(claimable_first(_due(bindparam("now")))),
                     DriverRead(claimable_first(_lease_expired(bindparam("now")))))
 
 
-def claim_job(session: Session, worker_id: str, now: datetime, lease: timedelta) -> ClaimedJob | None:
-    """The job due first (by run_at, then id), queued or left behind by a dead worker; None when none is due."""
+def first_claimable(session: Session, now: datetime) -> tuple[Any, ...] | None:
+    """The row (id, kind, payload, attempts, max_attempts, run_at) of the job due first (by run_at, then id), queued
+    or left behind by a dead worker; None when none is due."""
     found = [row for read in _FIRST_CLAIMABLE for row in read.rows(session, {"now": now})]
-    if not found:
+    return min(found, key=lambda row: (row[5], row[0])) if found else None
+
+
+def claim_job(session: Session, worker_id: str, now: datetime, lease: timedelta) -> ClaimedJob | None:
+    """The job due first, claimed on a lease; None when none is due."""
+    first = first_claimable(session, now)
+    if first is None:
         return None
-    job_id, kind, payload, attempts, max_attempts, _ = min(found, key=lambda row: (row[5], row[0]))
+    job_id, kind, payload, attempts, max_attempts, _ = first
     if attempts >= max_attempts:  # its last worker died mid-run with no attempts left
         job = session.get(Job, job_id)
         assert job is not None

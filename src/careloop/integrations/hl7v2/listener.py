@@ -37,7 +37,7 @@ class NotStored(Exception):
 
 def commit_batch(batch: Sequence[Received]) -> None:
     """Stored, and on the disk: the ACKs go out only after this returns."""
-    with db.unit_of_work() as session:
+    with db.unit_of_work(appends_only=True) as session:
         store_batch(session, batch, utcnow())
     db.sync_log()  # after the commit's writer turn, so no other writer waits for the disk (db.sync_log)
 
