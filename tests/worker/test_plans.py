@@ -4,6 +4,8 @@ no longer holds, or work that cannot be planned, runs under the turn as before: 
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -187,3 +189,15 @@ def test_the_count_starts_again_when_its_row_is_deleted() -> None:
         s.execute(delete(WriteEpoch))
     with db.unit_of_work() as s:
         assert db.write_epoch(s) == 1  # this transaction, counted by the upsert
+
+
+def test_the_worker_tells_what_became_of_its_plans_when_it_stops(
+        personas: Personas, caplog: pytest.LogCaptureFixture) -> None:
+    _discharges(personas, "adt:1:A03")
+    worker = Worker(build_registry(), worker_id="w")
+    worker.drain()
+    stop = threading.Event()
+    stop.set()
+    with caplog.at_level(logging.INFO, logger="careloop.worker"):
+        worker.run_forever(stop)
+    assert "batches planned in a snapshot: 1 written, 0 stale, 0 not planned" in caplog.text

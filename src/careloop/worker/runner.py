@@ -85,7 +85,16 @@ class Worker:
                 continue
             if not worked:
                 stop.wait(self.poll_seconds)
-        log.info("worker %s stopped", self.worker_id)
+        log.info("worker %s stopped%s", self.worker_id, self._plans_told())
+
+    def _plans_told(self) -> str:
+        """What became of the batches planned in a snapshot: many stale ones mean the planning is done twice (other
+        writers, a busy web app), and that the turn, not the planning, is what this database needs."""
+        counts = self.plan_counts
+        if not counts:
+            return ""
+        return (f"; batches planned in a snapshot: {counts['written']} written, {counts['stale']} stale, "
+                f"{counts['not planned']} not planned")
 
     def run_once(self, stop: threading.Event | None = None, *, max_jobs: int = 100) -> int:
         """One cycle: relay events, tick schedules, then run up to max_jobs jobs, relaying again every
