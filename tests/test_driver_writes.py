@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from careloop.db import PendingInserts, insert_each_ignoring_conflict, update_by_id
+from careloop.db import insert_each_ignoring_conflict
 from careloop.driver_writes import driver_update_by
 from careloop.models.jobs import Job, JobStatus, OutboxEvent
+from careloop.pending_inserts import PendingInserts, update_by_id
 
 AT = datetime(2026, 12, 4, 9, 30, 15, 123456, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ from sqlalchemy import select, text
 
 from careloop import db
 from careloop.clock import utcnow
-from careloop.db import PendingInserts
 from careloop.models import Patient, Task, TaskEvent, TaskPriority, TaskStatus
+from careloop.pending_inserts import PendingInserts
 from careloop.reserved_keys import BLOCK, ReservedKeys
 from tests.factories import make_patient, make_task
 

@@ -18,7 +18,6 @@ from sqlalchemy import (
     CursorResult,
     Engine,
     Executable,
-    MetaData,
     Table,
     bindparam,
     create_engine,
@@ -36,12 +35,10 @@ from careloop.driver_writes import (
     DriverWrite,
     conflict_ignoring_insert_each,
     driver_insert,
-    driver_update_by_id,
     insert_sql,
     quoted_names,
 )
 from careloop.group_commit import APPENDS_ONLY, Append, GroupCommitter, Ticket
-from careloop.reserved_keys import ReservedKeys
 from careloop.turn_report import TurnReporter
 from careloop.wal_checkpoint import WalCheckpointer
 from careloop.writer_turn import WriterTurnConnection
@@ -88,7 +85,7 @@ def _read_phase_ends_at_a_write_or_savepoint(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _at_a_write(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
-        if conn.info.get(_READ_PHASE) and statement.lstrip()[:6].upper() in _WRITE_VERBS:
+        if conn.info.get(READ_PHASE) and statement.lstrip()[:6].upper() in _WRITE_VERBS:
             _end_read_phase(cursor.connection, conn.info)
 
     @event.listens_for(engine, "savepoint")
@@ -137,8 +134,8 @@ def _read_phase_without_transaction(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        reading = bool(conn.get_execution_options().get(_READ_PHASE))
-        conn.info[_READ_PHASE] = reading
+        reading = bool(conn.get_execution_options().get(READ_PHASE))
+        conn.info[READ_PHASE] = reading
         if reading:
             conn.connection.dbapi_connection.autocommit = True
 
@@ -206,8 +203,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         # writes fails with "database is locked" (a stale WAL snapshot) instead of waiting. A read-mostly
         # unit of work reads in a deferred transaction and takes the lock only for its short write phase.
         options = conn.get_execution_options()
-        reading = bool(options.get(_READ_PHASE))
-        conn.info[_READ_PHASE] = reading
+        reading = bool(options.get(READ_PHASE))
+        conn.info[READ_PHASE] = reading
         if not reading:
             _wait_for_writer_turn(conn.connection.dbapi_connection)
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
@@ -222,7 +219,7 @@ def _wait_for_writer_turn(dbapi_connection: Any) -> None:
         dbapi_connection.wait_for_turn()
 
 
-_READ_PHASE = "careloop_read_phase"
+READ_PHASE = "careloop_read_phase"
 _WROTE = "careloop_wrote"
 _WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})
 
@@ -232,7 +229,7 @@ def _take_write_lock(dbapi_connection: Any, info: dict[str, Any]) -> None:
     _wait_for_writer_turn(dbapi_connection)
     dbapi_connection.execute("BEGIN IMMEDIATE")
     _count_write_transaction(dbapi_connection)
-    info[_READ_PHASE] = False
+    info[READ_PHASE] = False
 
 
 # An upsert, so the count survives its row being deleted (the tests empty every table between tests).
@@ -254,26 +251,24 @@ def _count_write_transaction(dbapi_connection: Any) -> None:
 def _end_read_phase(dbapi_connection: Any, info: dict[str, Any]) -> None:
     """SQLite: take the write lock in a fresh transaction. PostgreSQL: leave autocommit mode, so that what
     follows is one transaction."""
-    if info.get(_READ_PHASE):
+    if info.get(READ_PHASE):
         if isinstance(dbapi_connection, sqlite3.Connection):
             _take_write_lock(dbapi_connection, info)
             return
         dbapi_connection.autocommit = False
-        info[_READ_PHASE] = False
+        info[READ_PHASE] = False
 
 
 _engine: Engine | None = None
 _factory: sessionmaker[Session] | None = None
 _read_engine: Engine | None = None
 _appends_engine: Engine | None = None
-_planning_engine: Engine | None = None
 _group_committer: GroupCommitter | None = None
 
 
 def configure(url: str | None = None) -> Engine:
     """Point the process at a database; called by every entry point and by the tests."""
-    global _engine, _factory, _read_engine, _appends_engine, _planning_engine, _group_committer, _checkpointer, \
-        _turn_reporter
+    global _engine, _factory, _read_engine, _appends_engine, _group_committer, _checkpointer, _turn_reporter
     if _checkpointer is not None:
         _checkpointer.stop()
         _checkpointer = None
@@ -285,13 +280,10 @@ def configure(url: str | None = None) -> Engine:
         _group_committer = None
     if _engine is not None:
         _engine.dispose()
-    if _planning_engine is not None:
-        _planning_engine.dispose()
-        _planning_engine = None
     _engine = make_engine(url)
     _factory = sessionmaker(bind=_engine, expire_on_commit=False)
     # The same pool, with a flag the SQLite begin hook reads: begin deferred, for read-mostly work.
-    _read_engine = _engine.execution_options(**{_READ_PHASE: True})
+    _read_engine = _engine.execution_options(**{READ_PHASE: True})
     _appends_engine = _engine.execution_options(**{APPENDS_ONLY: True})
     return _engine
 
@@ -399,14 +391,14 @@ _APPENDS = "careloop_appends"
 
 def defers_writes(session: Session) -> bool:
     """Whether `write_phase` would hold an action back to the end of this (read-mostly) unit of work."""
-    return bool(session.info.get(_READ_PHASE))
+    return bool(session.info.get(READ_PHASE))
 
 
 def write_phase(session: Session, action: WritePhaseAction) -> None:
     """Run `action` in this unit of work's write phase: at once in a writing unit of work; at the end, in the
     same transaction and before the commit, in a read-mostly one (an audit trail of what a GET showed); in a
     planning session, when its plan is written (`planning`)."""
-    planned = session.info.get(_PLANNED)
+    planned = session.info.get(PLANNED_WRITES)
     if planned is not None:
         planned.append(action)
     elif defers_writes(session):
@@ -415,65 +407,12 @@ def write_phase(session: Session, action: WritePhaseAction) -> None:
         action(session)
 
 
-_PLANNED = "careloop_planned_writes"
-
-
-class NotPlannable(Exception):
-    """Work that cannot be planned in a snapshot (it must write before it can read on); it runs under the writer
-    turn instead (worker/plans.py)."""
+# The session.info key of a planning session's kept writes (worker/plans.py makes such sessions).
+PLANNED_WRITES = "careloop_planned_writes"
 
 
 def is_planning(session: Session) -> bool:
-    return session.info.get(_PLANNED) is not None
-
-
-def planned_writes(session: Session) -> list[WritePhaseAction]:
-    """The writes a planning session kept, in order: each to be run on the session that writes the plan."""
-    return list(session.info.get(_PLANNED) or ())
-
-
-@contextmanager
-def planning() -> Iterator[Session]:
-    """A session for work planned in one snapshot without SQLite's writer turn, and written later under it if the
-    snapshot still holds (worker/plans.py). It reads in a deferred transaction; its connection refuses every write
-    (PRAGMA query_only), so work that writes as it goes fails here rather than writing out of turn; `write_phase`
-    actions and `append_rows` are kept as the plan (`planned_writes`). Objects added to the session make the work
-    NotPlannable. It always ends in a rollback: it has written nothing."""
-    session = session_factory()(bind=_planning_bind(), autoflush=False)
-    session.info[_PLANNED] = []
-    session.connection().info[_READ_PHASE] = False  # a write is refused, not taken as the start of a write phase
-    try:
-        yield session
-        if session.new or session.dirty or session.deleted:
-            raise NotPlannable("the work changed objects of its session instead of planning its writes")
-    finally:
-        session.rollback()
-        session.close()
-
-
-def _planning_bind() -> Engine:
-    """Connections of their own, each refusing every write for its life (PRAGMA query_only). Not the pool's
-    connections switched for a while: SQLite expires every statement it has prepared on a connection when such a
-    pragma changes, and preparing them all again cost the worker a fifth more CPU a message."""
-    global _planning_engine
-    if _planning_engine is None:
-        current = engine()
-        _planning_engine = make_engine(current.url.render_as_string(hide_password=False), pool_size=1,
-                                       max_overflow=4)
-        event.listen(_planning_engine, "connect", _refusing_writes)
-    return _planning_engine.execution_options(**{_READ_PHASE: True})
-
-
-def _refusing_writes(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute("PRAGMA query_only=ON")
-
-
-_WRITE_EPOCH = text("SELECT n FROM write_epochs WHERE id = 1")
-
-
-def write_epoch(session: Session) -> int:
-    """How many write transactions have been counted (`_count_write_transaction`), as this transaction sees it."""
-    return int(session.scalar(_WRITE_EPOCH) or 0)
+    return session.info.get(PLANNED_WRITES) is not None
 
 
 def append_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -517,7 +456,7 @@ def unit_of_work(*, read_mostly: bool = False, appends_only: bool = False,
         session = session_factory()(bind=_appends_bind())
     else:
         session = session_factory()()
-    session.info[_READ_PHASE] = read_mostly
+    session.info[READ_PHASE] = read_mostly
     try:
         yield session
         if read_mostly and _writes_only_appends(session):
@@ -562,7 +501,7 @@ def _writes_only_appends(session: Session) -> bool:
 def _enter_write_phase(session: Session) -> None:
     actions: list[WritePhaseAction] = session.info.pop("write_phase", [])
     actions += [partial(_insert_append, append) for append in session.info.pop(_APPENDS, [])]
-    session.info[_READ_PHASE] = False
+    session.info[READ_PHASE] = False
     if not (actions or session.new or session.dirty or session.deleted):
         return
     connection = session.connection()
@@ -721,67 +660,3 @@ def insert_returning_key(session: Session, table: Table, values: dict[str, Any])
     row = {**python_defaults(table, values), **values}
     key = table.primary_key.columns.values()[0]
     return driver_insert(table, tuple(row), (key,)).row(session, row)[0]
-
-
-class PendingInserts:
-    """Rows that a batch job adds as it goes (audit records, outbox events), written at its end with one INSERT
-    per table instead of one ORM flush per row; in the order added, so ids still follow it.
-
-    A batch that works item by item in savepoints takes a `mark()` before each item and, when the item's
-    savepoint rolls back, `forget_since(mark)`: the rows of an item that failed are never written, as the
-    savepoint would have discarded them. `write` must run inside the same transaction, before it commits.
-    """
-
-    def __init__(self) -> None:
-        self._rows: list[tuple[type[Any], dict[str, Any]]] = []
-        self._keys = ReservedKeys()
-
-    def add(self, model: type[Any], row: dict[str, Any]) -> None:
-        self._rows.append((model, row))
-
-    def add_row(self, session: Session, model: type[Any], row: dict[str, Any]) -> int:
-        """A new row of `model` (its columns by name) under a primary key reserved now (reserved_keys.py) and
-        returned, so rows added after it can refer to it; written with the others. Only for tables whose rows this
-        transaction adds no other way."""
-        row["id"] = key = self._keys.take(session, model.__table__)
-        self._rows.append((model, row))
-        return key
-
-    def mark(self) -> int:
-        return len(self._rows)
-
-    def forget_since(self, mark: int) -> None:
-        del self._rows[mark:]
-
-    def write(self, session: Session) -> None:
-        by_shape: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
-        for model, row in self._rows:
-            table = model.__table__
-            filled = {**python_defaults(table, row), **row}
-            by_shape.setdefault((table, tuple(filled)), []).append(filled)
-        # One executemany on the driver's cursor (driver_writes.py) per table and set of columns; parents before
-        # the rows that refer to them (a history row after the row it describes, a readmission link after the
-        # episode it names, whichever was added first), each table's rows in the order they were added.
-        for (table, columns), rows in sorted(by_shape.items(), key=lambda item: _parent_order(item[0][0])):
-            driver_insert(table, columns).many(session, rows)
-        self._rows.clear()
-
-
-def _parent_order(table: Table) -> int:
-    return _parents_first(table.metadata).get(table.name, -1)
-
-
-@lru_cache(maxsize=8)
-def _parents_first(metadata: MetaData) -> dict[str, int]:
-    """Each table's place with every table it refers to before it (the metadata's dependency order)."""
-    return {table.name: place for place, table in enumerate(metadata.sorted_tables)}
-
-
-def update_by_id(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
-    """UPDATE rows by their `id`, each with its own values (every row must name the same columns): one
-    executemany on the driver's cursor (columns with an onupdate= default must be given: none is added)."""
-    if not rows:
-        return
-    columns = tuple(name for name in rows[0] if name != "id")
-    driver_update_by_id(model.__table__, columns).many(
-        session, [{f"_{name}": value for name, value in row.items()} for row in rows])

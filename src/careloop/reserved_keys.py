@@ -1,6 +1,6 @@
 """Primary keys handed out before their rows are written, for a batch writer that writes its rows at the end with one
-executemany per table (`db.PendingInserts`) but must name them at once: a pathway task's id goes into its history
-rows, its assignment notice and the pathway's record of what it made, before the task itself is written.
+executemany per table (`pending_inserts.PendingInserts`) but must name them at once: a pathway task's id goes into
+its history rows, its assignment notice and the pathway's record of what it made, before the task itself is written.
 
 SQLite: max(id) + 1 onwards, counted on in memory. Safe because every SQLite transaction careloop opens begins
 IMMEDIATE (`db._sqlite_engine`), holding the one write lock until it commits, so no other writer can take a key

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from careloop import db
 from careloop.access import system_actor
-from careloop.db import PendingInserts
 from careloop.errors import InvalidInput
 from careloop.models import AuditEvent, CareTeamRole, OutboxEvent, Patient, Task, TaskEvent, TaskStatus, User
+from careloop.pending_inserts import PendingInserts
 from careloop.tasks import service
 from careloop.tasks.schemas import TaskCreate, TaskOwnerIn
 from tests.factories import Personas

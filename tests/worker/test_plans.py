@@ -19,6 +19,7 @@ from careloop.group_commit import Append
 from careloop.jobs_registry import build_registry
 from careloop.models import AuditEvent, Job, JobStatus, PathwayEvent, Task, WriteEpoch
 from careloop.worker import emit
+from careloop.worker.plans import write_epoch
 from careloop.worker.registry import Registry
 from careloop.worker.runner import Worker
 from tests.factories import Personas
@@ -49,7 +50,7 @@ def _tasks(patient_id: int) -> int:
 
 def _epoch() -> int:
     with db.unit_of_work(read_mostly=True) as s:
-        return db.write_epoch(s)
+        return write_epoch(s)
 
 
 class Between:
@@ -188,7 +189,7 @@ def test_the_count_starts_again_when_its_row_is_deleted() -> None:
     with db.unit_of_work() as s:
         s.execute(delete(WriteEpoch))
     with db.unit_of_work() as s:
-        assert db.write_epoch(s) == 1  # this transaction, counted by the upsert
+        assert write_epoch(s) == 1  # this transaction, counted by the upsert
 
 
 def test_the_worker_tells_what_became_of_its_plans_when_it_stops(

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from careloop import audit
 from careloop.access.actor import Actor
 from careloop.access.permissions import PATIENT_SCOPED, Permission
-from careloop.db import PendingInserts
 from careloop.driver_reads import DriverRead
 from careloop.errors import Forbidden
 from careloop.models.audit import AuditOutcome
 from careloop.models.careteam import CareTeamMember
 from careloop.models.patient import Patient
+from careloop.pending_inserts import PendingInserts
 
 
 def _membership_clause(actor: Actor) -> ColumnElement[bool]:

@@ -10,8 +10,9 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from careloop.clock import utcnow
-from careloop.db import PendingInserts, after_rollback, append_rows, defers_writes
+from careloop.db import after_rollback, append_rows, defers_writes
 from careloop.models.audit import AuditEvent, AuditOutcome
+from careloop.pending_inserts import PendingInserts
 
 if TYPE_CHECKING:
     from careloop.access.actor import Actor

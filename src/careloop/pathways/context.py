@@ -10,9 +10,9 @@ from uuid import UUID
 from sqlalchemy.orm import Session
 
 from careloop.access import Actor
-from careloop.db import PendingInserts
 from careloop.pathways.facts import PatientFacts
 from careloop.pathways.schemas import EncounterEvent
+from careloop.pending_inserts import PendingInserts
 
 T = TypeVar("T")
 

@@ -22,14 +22,7 @@ from sqlalchemy.orm import Session
 from careloop import access
 from careloop.access import Actor, Permission, system_actor
 from careloop.clock import utcnow
-from careloop.db import (
-    NotPlannable,
-    PendingInserts,
-    insert_all_ignoring_conflict,
-    insert_ignoring_conflict,
-    is_planning,
-    write_phase,
-)
+from careloop.db import insert_all_ignoring_conflict, insert_ignoring_conflict, is_planning, write_phase
 from careloop.driver_writes import driver_update_by
 from careloop.errors import InvalidInput
 from careloop.key_match import KeyLookup
@@ -40,7 +33,9 @@ from careloop.pathways.context import EventContext, EventPatient, Work
 from careloop.pathways.definitions import Pathway, Rule, installed
 from careloop.pathways.facts import PatientFacts
 from careloop.pathways.schemas import CANCELLED, EncounterEvent
+from careloop.pending_inserts import PendingInserts
 from careloop.transitions import complexity
+from careloop.worker.plans import NotPlannable
 
 ACTOR_NAME = "pathways"
 WHAT = {"encounter.admitted": "admission", "encounter.ed_visit": "ED visit", "encounter.discharged": "discharge",

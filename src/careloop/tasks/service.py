@@ -14,10 +14,10 @@ from careloop import access, audit
 from careloop.access import Actor, Permission
 from careloop.careteams import repository as careteam_repo
 from careloop.clock import utcnow
-from careloop.db import PendingInserts
 from careloop.errors import Conflict, InvalidInput
 from careloop.models import PRIORITY_RANK, Patient, Task, TaskEvent, TaskStatus, Team, User
 from careloop.patients import repository as patients_repo
+from careloop.pending_inserts import PendingInserts
 from careloop.public_ids import new_public_id
 from careloop.tasks import repository as repo
 from careloop.tasks.schemas import TaskCreate, TaskOwnerIn, TaskUpdate, WorklistFilter

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from careloop import access
 from careloop.access import Actor, PatientRef, Permission
 from careloop.clock import utcnow
-from careloop.db import PendingInserts
 from careloop.errors import Conflict, InvalidInput, NotFound
 from careloop.models import (
     ChecklistItem,
@@ -30,6 +29,7 @@ from careloop.models import (
 )
 from careloop.pathways.schemas import EncounterEvent
 from careloop.patients import repository as patients_repo
+from careloop.pending_inserts import PendingInserts
 from careloop.public_ids import new_public_id
 from careloop.tasks import service as tasks_service
 from careloop.tasks.schemas import TaskType, TaskUpdate

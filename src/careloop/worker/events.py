@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from careloop.clock import utcnow
-from careloop.db import PendingInserts
 from careloop.models.jobs import OutboxEvent
+from careloop.pending_inserts import PendingInserts
 
 
 def emit(session: Session, event_type: str, payload: Mapping[str, Any], *, into: PendingInserts | None = None) -> None:

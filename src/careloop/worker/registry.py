@@ -37,8 +37,8 @@ class Registry:
         `batch_handler`: runs such a batch in one call instead of the handler once per job; it must do what the
         handler would have done for each job, in order (a failed batch is retried job by job with the handler).
         `plans`: on SQLite, the batch handler is first run on a relay's batch of events in a planning session
-        (db.planning), and what it planned is written under the writer turn (worker/plans.py); it must put every
-        write in the write phase (db.write_phase) or raise db.NotPlannable."""
+        (worker/plans.py), and what it planned is written under the writer turn (worker/plans.py); it must put every
+        write in the write phase (db.write_phase) or raise plans.NotPlannable."""
         if kind in self.handlers:
             raise ValueError(f"job kind {kind!r} registered twice")
         if batch < 1:

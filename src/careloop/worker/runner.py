@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from careloop import db
 from careloop.clock import one_instant, utcnow
-from careloop.db import update_by_id
 from careloop.driver_reads import DriverRead
 from careloop.models.jobs import Job, JobStatus, OutboxEvent
+from careloop.pending_inserts import update_by_id
 from careloop.worker import plans, schedules
 from careloop.worker.queue import enqueue_keyed
 from careloop.worker.registry import Registry
@@ -228,8 +228,8 @@ class Worker:
         if not self.registry.planned or not plans.plans_here():
             return None
         try:
-            with db.planning() as session, one_instant():
-                epoch = db.write_epoch(session)
+            with plans.planning() as session, one_instant():
+                epoch = plans.write_epoch(session)
                 first = first_claimable(session, utcnow())
                 if first is None:
                     return None
@@ -238,7 +238,7 @@ class Worker:
                 if not is_event_batch(kind) or planned_kind not in self.registry.planned or attempts >= max_attempts:
                     return None
                 self.registry.batch_handlers[planned_kind](session, list(payload["events"]))
-                writes = tuple(db.planned_writes(session))
+                writes = tuple(plans.planned_writes(session))
         except Exception as exc:  # it runs under the turn instead, where a real failure is handled as before
             self.plan_counts["not planned"] += 1
             log.debug("batch not planned: %s", exc)

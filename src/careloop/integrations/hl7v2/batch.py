@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 
 from careloop.access import Actor
 from careloop.bulk_rows import python_defaults
-from careloop.db import PendingInserts, update_by_id
 from careloop.driver_writes import driver_insert
 from careloop.integrations.hl7v2.adt import AdtMessage, Refusal, from_reading, read_adt
 from careloop.integrations.hl7v2.matching import Match, match_patients
 from careloop.key_match import KeyLookup
 from careloop.models.encounter import Encounter, EncounterClass, EncounterStatus
 from careloop.models.hl7v2 import Hl7Message, Hl7MessageStatus, Hl7Visit
+from careloop.pending_inserts import PendingInserts, update_by_id
 from careloop.reserved_keys import ReservedKeys
 
 VisitKey = tuple[str, str]  # (MSH-4 sending facility, PV1-19 visit number)
