@@ -55,7 +55,7 @@ from typing import IO
 from sqlalchemy import func, select
 
 from bench._common import fresh_database, print_table
-from careloop import db
+from careloop import db, event_loop
 from careloop.clock import utcnow
 from careloop.integrations.hl7v2.apply import apply_pending
 from careloop.integrations.hl7v2.client import MllpSender, Outgoing, SendReport
@@ -169,7 +169,7 @@ def serving(command: list[str], env: dict[str, str], port: int, log: IO[bytes] |
 def run_server(command: list[str], env: dict[str, str], port: int, batch: Sequence[Outgoing], connections: int,
                window: int) -> SendReport:
     with serving(command, env, port):
-        return asyncio.run(send(port, batch, connections, window))
+        return event_loop.run(send(port, batch, connections, window))
 
 
 def figures(name: str, report: SendReport, count: int) -> list[str]:
@@ -217,7 +217,7 @@ def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, w
             port = free_port()
             with serving([*cli, "mllp", "--port", str(port)], env, port, listener_log):
                 started = time.perf_counter()  # the first message sent: the listener is up, as in production
-                report = asyncio.run(send(port, batch, connections, window, rate))
+                report = event_loop.run(send(port, batch, connections, window, rate))
                 all_done = wait_until_worked(len(batch), timeout=600) - started
         finally:
             for worker in workers:

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     login_max_lockout_seconds: int = 900
     worker_poll_seconds: float = 1.0
+    # The MLLP listener's group commit waits this long after a batch's first message for more to join it (or until
+    # the batch is full). Each commit costs the listener about 0.7 ms of CPU whatever it holds; under a steady feed
+    # of 2,000 a second, batches of 5 made that most of its CPU. An ACK waits at most this much longer; a hospital
+    # waits seconds for one (docs/decisions.md, 2026-12-07 morning).
+    mllp_commit_delay_ms: float = 5.0
     overdue_sweep_minutes: int = 5
     page_size: int = 25
     # The web UI shows times, and reads the due times people type, in this IANA zone (e.g. America/Chicago).

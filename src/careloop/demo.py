@@ -3,7 +3,6 @@ database holding a synthetic population, so a newcomer can sign in and work with
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
 
-from careloop import db, migrate
+from careloop import db, event_loop, migrate
 from careloop.integrations.hl7v2 import listener as hl7_listener
 from careloop.integrations.hl7v2 import simulate as hl7_simulate
 from careloop.jobs_registry import build_registry, ensure_schedules
@@ -78,15 +77,15 @@ def _start_adt_feed(host: str, port: int, rate: float) -> None:
 
     def listen() -> None:
         try:
-            asyncio.run(hl7_listener.serve(host, port, on_ready=lambda _: listening.set(), handle_signals=False))
+            event_loop.run(hl7_listener.serve(host, port, on_ready=lambda _: listening.set(), handle_signals=False))
         except OSError as exc:
             console.print(f"[yellow]No ADT feed: port {port} is not free ({exc.strerror}); try --mllp-port.[/]")
             listening.set()
 
     def send() -> None:
         if listening.wait(30):
-            asyncio.run(hl7_simulate.simulate(host, port, rate=rate, count=DEMO_ADT_MESSAGES, seed=7,
-                                               patients=200))
+            event_loop.run(hl7_simulate.simulate(host, port, rate=rate, count=DEMO_ADT_MESSAGES, seed=7,
+                                                 patients=200))
 
     threading.Thread(target=listen, name="careloop-mllp", daemon=True).start()
     threading.Thread(target=send, name="careloop-adt-simulator", daemon=True).start()

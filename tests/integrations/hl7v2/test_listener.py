@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from careloop.integrations.hl7v2 import listener as listener_module
 from careloop.integrations.hl7v2.intake import Received, receive
 from careloop.integrations.hl7v2.listener import GroupCommitter, MllpListener, NotStored, commit_batch
 from careloop.integrations.hl7v2.mllp import decode, frame, read_frame
@@ -142,3 +144,86 @@ def test_one_message_that_cannot_be_stored_costs_only_its_own_ack(session: Sessi
 def test_an_overlong_control_id_is_refused_not_stored_half(session: Session) -> None:
     (ack,) = exchange(adt("A01", "X" * 250))
     assert (ack.field("MSA", 1), ack.component("ERR", 3, 1)) == ("AR", "102")
+
+
+async def _serving(committer: GroupCommitter) -> tuple[asyncio.Server, int, asyncio.Task[None]]:
+    listener = MllpListener(committer, local_zone="UTC")
+    task = asyncio.create_task(committer.run())
+    server = await asyncio.start_server(listener.handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1], task
+
+
+async def _acks_until_closed(reader: asyncio.StreamReader) -> list[str]:
+    """The control ids of the ACKs read until the listener closes the connection."""
+    control_ids = []
+    with contextlib.suppress(ConnectionError):
+        while (payload := await asyncio.wait_for(read_frame(reader), 30)) is not None:
+            control_ids.append(Message(decode(payload)).raw_field("MSA", 2))
+    return control_ids
+
+
+def test_acks_keep_the_senders_order_across_batches_and_past_the_pipeline_limit(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(listener_module, "PIPELINE_DEPTH", 4)  # the listener stops reading at 4 unacknowledged
+    sent = [f"C{n:02d}" for n in range(25)]
+
+    async def run() -> list[str]:
+        server, port, committer = await _serving(GroupCommitter(max_batch=3, delay=0.001))
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for control_id in sent:
+            writer.write(frame(adt("A01", control_id)))
+        writer.write_eof()  # a sender that half-closes once it has sent still gets every ACK
+        acks = await _acks_until_closed(reader)
+        writer.close()
+        server.close()
+        committer.cancel()
+        return acks
+
+    assert run_async(run()) == sent
+    assert session.scalar(select(func.count()).select_from(Hl7Message)) == len(sent)
+
+
+def test_after_a_message_that_cannot_be_stored_its_connection_gets_no_more_acks(session: Session) -> None:
+    """MLLP senders resend what was not acknowledged, in order: so the connection is closed at the first message
+    that could not be stored, and nothing after it is acknowledged on it (what was stored is found on resend)."""
+    def store_refusing_c2(batch: Sequence[Received]) -> None:
+        if any(r.message and r.message.control_id == "C2" for r in batch):
+            raise RuntimeError("simulated storage failure for C2")
+        commit_batch(batch)
+
+    async def run() -> list[str]:
+        server, port, committer = await _serving(GroupCommitter(store_refusing_c2, delay=0.05))
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for control_id in ("C1", "C2", "C3"):
+            writer.write(frame(adt("A01", control_id)))
+        acks = await _acks_until_closed(reader)
+        writer.close()
+        server.close()
+        committer.cancel()
+        return acks
+
+    assert run_async(run()) == ["C1"]
+    assert sorted(session.scalars(select(Hl7Message.control_id))) == ["C1", "C3"]
+
+
+def test_the_commit_waits_its_delay_for_more_messages_but_not_once_the_batch_is_full(session: Session) -> None:
+    batches: list[list[str]] = []
+
+    def record(batch: Sequence[Received]) -> None:
+        batches.append([r.message.control_id for r in batch if r.message])
+
+    async def run() -> None:
+        lingering = GroupCommitter(record, max_batch=10, delay=0.5)
+        task = asyncio.create_task(lingering.run())
+        first = asyncio.create_task(lingering.submit(receive(adt("A01", "L1"))))
+        await asyncio.sleep(0.05)  # well inside the delay: it joins the first message's batch
+        await asyncio.gather(first, lingering.submit(receive(adt("A01", "L2"))))
+        task.cancel()
+        full = GroupCommitter(record, max_batch=2, delay=3600)  # an hour's delay, but two make a full batch
+        task = asyncio.create_task(full.run())
+        await asyncio.wait_for(asyncio.gather(full.submit(receive(adt("A01", "F1"))),
+                                              full.submit(receive(adt("A01", "F2")))), 30)
+        task.cancel()
+
+    run_async(run())
+    assert batches == [["L1", "L2"], ["F1", "F2"]]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import typer
 
-from careloop import db
+from careloop import db, event_loop
 
 
 def mllp_command(
@@ -22,7 +21,7 @@ def mllp_command(
     db.configure()
     db.long_running_writer()
     freeze_startup_heap()
-    asyncio.run(serve(host, port, on_ready=lambda address: typer.echo(f"listening for MLLP on {address}")))
+    event_loop.run(serve(host, port, on_ready=lambda address: typer.echo(f"listening for MLLP on {address}")))
 
 
 def simulate_command(
@@ -38,7 +37,7 @@ def simulate_command(
     from careloop.integrations.hl7v2.simulate import simulate
 
     db.configure()
-    report = asyncio.run(simulate(host, port, rate=rate, count=count, seed=seed, patients=patients))
+    report = event_loop.run(simulate(host, port, rate=rate, count=count, seed=seed, patients=patients))
     codes = {code: list(report.acks.values()).count(code) for code in sorted(set(report.acks.values()))}
     typer.echo(f"sent {len(report.acks)} messages in {report.elapsed:.1f} s over {report.connections} "
                f"connection(s), {report.resent} resent; acknowledgments: {codes}")

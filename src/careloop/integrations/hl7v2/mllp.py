@@ -31,3 +31,23 @@ async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
         start = data.rfind(START_BLOCK)
         if start >= 0:
             return data[start + 1 : -len(END_BLOCK)]
+
+
+class FrameSplitter:
+    """Framed payloads out of a byte stream read in chunks of any size (a chunk may end inside a frame). Bytes
+    outside a frame are skipped, as `read_frame` skips them."""
+
+    def __init__(self, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
+        self.max_frame_bytes = max_frame_bytes
+        self._rest = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        *complete, self._rest = (self._rest + data).split(END_BLOCK)
+        if len(self._rest) > self.max_frame_bytes:
+            raise ValueError(f"a frame over {self.max_frame_bytes} bytes")
+        payloads = []
+        for chunk in complete:
+            start = chunk.rfind(START_BLOCK)
+            if start >= 0:
+                payloads.append(chunk[start + 1:])
+        return payloads
