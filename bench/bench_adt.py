@@ -13,7 +13,9 @@ costs against a Python MLLP server that does no work at all.
 `--with-worker` runs a `careloop worker` process beside the listener from the start, as deployed, and times
 the whole: from the first message sent until every message is applied and every job its events started
 (the pathway work: episodes, tasks, notices) is done. Its rate is what the two cores sustain end to end; the
-intake's own rate is printed beside it.
+intake's own rate is printed beside it, and the CPU seconds each process used: the sender (this process, while it
+sends), the listener and the worker(s) (each from its start to its exit, start-up included; on PostgreSQL the
+server's own CPU is in none of them).
 
     .venv/bin/python -m bench.bench_adt --with-worker --messages 10000 --backend sqlite
 
@@ -40,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -209,6 +212,7 @@ def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, w
         listener_log = logs.enter_context(tempfile.TemporaryFile())
         workers = [subprocess.Popen([*cli, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=log)
                    for log in worker_logs]
+        cpu = ChildrenCpu()
         try:
             # A new worker runs every schedule once at start (the population refresh, statistics, sweeps): let it
             # finish them first, so the run measures the feed's work, as on a worker that has been up a while.
@@ -217,13 +221,17 @@ def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, w
             port = free_port()
             with serving([*cli, "mllp", "--port", str(port)], env, port, listener_log):
                 started = time.perf_counter()  # the first message sent: the listener is up, as in production
+                sender_cpu = time.process_time()
                 report = event_loop.run(send(port, batch, connections, window, rate))
+                sender_cpu = time.process_time() - sender_cpu
                 all_done = wait_until_worked(len(batch), timeout=600) - started
+            listener_cpu = cpu.since_last()
         finally:
             for worker in workers:
                 worker.send_signal(signal.SIGTERM)
             for worker in workers:
                 worker.wait(timeout=60)
+        workers_cpu = cpu.since_last()
         latency = figures(f"careloop mllp ({backend})", report, len(batch))  # checks that every message got an AA
         with db.unit_of_work() as session:
             tasks = session.scalar(select(func.count()).select_from(Task)) or 0
@@ -233,7 +241,25 @@ def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, w
     return [backend, f"{len(batch):,}", f"{rate:,.0f}" if rate else "as fast as ACKs",
             f"{len(batch) / report.elapsed:,.0f}", latency[2], latency[3], f"{report.elapsed:.1f}",
             f"{all_done:.1f}", f"{all_done - report.elapsed:.1f}", f"{len(batch) / all_done:,.0f}", f"{episodes:,}",
-            f"{tasks:,}", *turns]
+            f"{tasks:,}", *turns, f"{sender_cpu:.1f}", f"{listener_cpu:.1f}", f"{workers_cpu:.1f}"]
+
+
+class ChildrenCpu:
+    """CPU seconds of the child processes that have exited since the last call (the listener once it is stopped,
+    then the workers), start-up included."""
+
+    def __init__(self) -> None:
+        self._last = self._now()
+
+    def since_last(self) -> float:
+        now = self._now()
+        spent, self._last = now - self._last, now
+        return spent
+
+    @staticmethod
+    def _now() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
 
 
 def turn_held_seconds(log: IO[bytes]) -> float:
@@ -293,7 +319,8 @@ def with_worker_main(args: argparse.Namespace) -> None:
           f"{os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print_table(["backend", "messages", "offered messages/s", "intake messages/s", "ACK p50 ms", "ACK p99 ms",
                  "last ACK s", "all work done s", "done after last ACK s", "end to end messages/s", "episodes",
-                 "tasks", "worker turn held s", "listener turn held s", "turn held / all done"], rows)
+                 "tasks", "worker turn held s", "listener turn held s", "turn held / all done", "sender CPU s",
+                 "listener CPU s", "worker CPU s"], rows)
 
 
 def applied_count() -> int:
