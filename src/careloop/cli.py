@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
 from careloop import db, migrate
 from careloop.auth import cli as auth_cli
-from careloop.config import PROJECT_ROOT
+from careloop.config import PROJECT_ROOT, get_settings, settings_problems
 from careloop.integrations.fhir.cli import import_command
 from careloop.integrations.hl7v2 import cli as hl7v2_cli
 from careloop.population.cli import app as population_app
@@ -75,4 +76,8 @@ def demo_command(
 
 
 def main() -> None:
+    try:
+        get_settings()  # read before any command runs, so a bad setting is named, not met mid-way as a traceback
+    except ValidationError as error:
+        raise SystemExit(settings_problems(error)) from None
     app()

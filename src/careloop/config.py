@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +28,7 @@ class Settings(BaseSettings):
     # the batch is full). Each commit costs the listener about 0.7 ms of CPU whatever it holds; under a steady feed
     # of 2,000 a second, batches of 5 made that most of its CPU. An ACK waits at most this much longer; a hospital
     # waits seconds for one (docs/decisions.md, 2026-12-07 morning).
-    mllp_commit_delay_ms: float = 5.0
+    mllp_commit_delay_ms: float = Field(default=5.0, ge=0, le=1000)
     overdue_sweep_minutes: int = 5
     page_size: int = 25
     # The web UI shows times, and reads the due times people type, in this IANA zone (e.g. America/Chicago).
@@ -49,3 +50,10 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_problems(error: ValidationError) -> str:
+    """What is wrong with the environment's settings, one line each by the variable to change."""
+    lines = [f"CARELOOP_{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+             for problem in error.errors()]
+    return "careloop cannot start: the environment's settings are not valid\n" + "\n".join(lines)
