@@ -14,8 +14,9 @@ costs against a Python MLLP server that does no work at all.
 the whole: from the first message sent until every message is applied and every job its events started
 (the pathway work: episodes, tasks, notices) is done. Its rate is what the two cores sustain end to end; the
 intake's own rate is printed beside it, and the CPU seconds each process used: the sender (this process, while it
-sends), the listener and the worker(s) (each from its start to its exit, start-up included; on PostgreSQL the
-server's own CPU is in none of them).
+sends), the listener (from its start to its exit) and the worker(s), before the first message (start-up and the
+first run of every schedule) and from then to their exit (the feed's); on PostgreSQL the server's own CPU is in
+none of them.
 
     .venv/bin/python -m bench.bench_adt --with-worker --messages 10000 --backend sqlite
 
@@ -53,6 +54,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import IO
 
 from sqlalchemy import func, select
@@ -219,6 +221,7 @@ def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, w
             wait_for_schedules(timeout=120)
             wait_until_worked(0, timeout=600)
             port = free_port()
+            workers_start_up = sum(running_cpu_seconds(worker.pid) for worker in workers)
             with serving([*cli, "mllp", "--port", str(port)], env, port, listener_log):
                 started = time.perf_counter()  # the first message sent: the listener is up, as in production
                 sender_cpu = time.process_time()
@@ -241,7 +244,17 @@ def with_worker_run(backend: str, batch: Sequence[Outgoing], connections: int, w
     return [backend, f"{len(batch):,}", f"{rate:,.0f}" if rate else "as fast as ACKs",
             f"{len(batch) / report.elapsed:,.0f}", latency[2], latency[3], f"{report.elapsed:.1f}",
             f"{all_done:.1f}", f"{all_done - report.elapsed:.1f}", f"{len(batch) / all_done:,.0f}", f"{episodes:,}",
-            f"{tasks:,}", *turns, f"{sender_cpu:.1f}", f"{listener_cpu:.1f}", f"{workers_cpu:.1f}"]
+            f"{tasks:,}", *turns, f"{sender_cpu:.1f}", f"{listener_cpu:.1f}", f"{workers_start_up:.1f}",
+            f"{workers_cpu - workers_start_up:.1f}", f"{(workers_cpu - workers_start_up) * 1000 / len(batch):.2f}"]
+
+
+def running_cpu_seconds(pid: int) -> float:
+    """CPU seconds a running process has used so far (Linux's /proc; 0 where there is none)."""
+    try:
+        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14, 15
 
 
 class ChildrenCpu:
@@ -320,7 +333,7 @@ def with_worker_main(args: argparse.Namespace) -> None:
     print_table(["backend", "messages", "offered messages/s", "intake messages/s", "ACK p50 ms", "ACK p99 ms",
                  "last ACK s", "all work done s", "done after last ACK s", "end to end messages/s", "episodes",
                  "tasks", "worker turn held s", "listener turn held s", "turn held / all done", "sender CPU s",
-                 "listener CPU s", "worker CPU s"], rows)
+                 "listener CPU s", "worker start-up CPU s", "worker feed CPU s", "worker CPU ms a message"], rows)
 
 
 def applied_count() -> int:
