@@ -344,6 +344,7 @@ def applied_count() -> int:
 
 def time_apply(sample: int) -> tuple[int, float]:
     """One worker applying the stored messages in order, timed until `sample` of them are applied."""
+    db.plan_each_execution()  # as `careloop worker` does
     worker = Worker(build_registry(), worker_id="bench")
     started = time.perf_counter()
     while (applied := applied_count()) < sample:
@@ -364,6 +365,7 @@ def time_apply_only(sample: int) -> tuple[int, float, float]:
     `sample` messages are applied; the count is read outside the timed part."""
     registry = Registry()
     registry.job(APPLY_JOB, apply_pending)
+    db.plan_each_execution()  # as `careloop worker` does
     worker = Worker(registry, worker_id="bench-apply")
     wall = cpu = 0.0
     while (applied := applied_count()) < sample:

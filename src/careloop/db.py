@@ -298,6 +298,32 @@ def long_running_writer() -> None:
         _turn_reporter.start()
 
 
+def plan_each_execution() -> None:
+    """For the worker on PostgreSQL: every execution of a statement is planned with its own parameters
+    (plan_cache_mode=force_custom_plan), never from a cached generic plan.
+
+    psycopg prepares a statement the fifth time a connection runs it, and PostgreSQL then keeps one generic plan for
+    it, made from the statistics of that moment, until the table's next ANALYZE. A worker that starts beside tables
+    that are empty or small (a new deployment; the pathway's readmission links, filling from zero) kept planning
+    its batch reads (`readmissions.index_encounter_id = ANY(...)`, `encounters.id = ANY(...)`) as scans of the whole
+    table: 64 ms of server time a batch at 5,000 rows, each row checked against each of the batch's hundreds of ids,
+    a third of the server's CPU for the feed, until autovacuum came round (BENCHMARKS.md, 2026-12-07). A plan made
+    at each execution sees the table's current size. The worker's statements each carry a batch, so the planning
+    they now repeat is a small share of them; the web app's, a row or a page each, keep their cached plans."""
+    current = engine()
+    if current.dialect.name != "postgresql" or event.contains(current, "connect", _with_custom_plans):
+        return
+    event.listen(current, "connect", _with_custom_plans)
+    current.dispose()  # connections pooled before now keep their cached plans
+
+
+def _with_custom_plans(dbapi_connection: Any, _record: Any) -> None:
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # a SET outside a transaction holds for the session
+    dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_connection.autocommit = autocommit
+
+
 def checkpoint_in_background() -> WalCheckpointer | None:
     """For a long-running writer on SQLite (the worker, the MLLP listener, the demo): its commits no longer
     checkpoint the write-ahead log, a thread of the process does (wal_checkpoint.py). Nothing on PostgreSQL."""

@@ -43,6 +43,7 @@ def worker(
         signal.signal(signal.SIGINT, _stop)
     if not once:
         db.long_running_writer()
+    db.plan_each_execution()
     registry = build_registry()
     freeze_startup_heap()
     with db.unit_of_work() as session:
