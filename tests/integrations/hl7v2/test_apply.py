@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from careloop.clock import utcnow
 from careloop.integrations.hl7v2 import apply as apply_module
 from careloop.integrations.hl7v2.adt import AdtMessage, Identifier
 from careloop.integrations.hl7v2.matching import match_patient, match_patients
@@ -332,3 +333,51 @@ def test_apply_jobs_queued_together_are_one_pass_and_all_done(session: Session) 
     assert session.scalars(select(Hl7Message.status)).all() == [Hl7MessageStatus.applied] * 3
     changes = session.scalars(select(EncounterChange.trigger).order_by(EncounterChange.id)).all()
     assert changes == ["A01", "A02", "A03"]
+
+
+def _apply_job(session: Session, payload: dict[str, int], status: JobStatus) -> None:
+    session.add(Job(kind=APPLY_JOB, payload=payload, key=f"test:{payload}:{status}", status=status,
+                    run_at=utcnow(), attempts=0, max_attempts=8, created_at=utcnow()))
+    session.commit()
+
+
+def test_a_pass_starts_at_the_least_id_an_unfinished_apply_job_names(session: Session) -> None:
+    """first_waiting: a group commit names its first message, a release the first released, a pass cut at its batch
+    size the one after its last; done jobs name nothing, dead ones still do, and with no job a pass reads from 0."""
+    assert apply_module.first_waiting(session) == 0
+    _apply_job(session, {"first_message_id": 40}, JobStatus.queued)
+    _apply_job(session, {"after_message_id": 29}, JobStatus.running)
+    assert apply_module.first_waiting(session) == 30
+    _apply_job(session, {"released_from": 12}, JobStatus.done)
+    assert apply_module.first_waiting(session) == 30
+    _apply_job(session, {"released_from": 12}, JobStatus.dead)
+    assert apply_module.first_waiting(session) == 12
+    _apply_job(session, {}, JobStatus.queued)
+    assert apply_module.first_waiting(session) == 0
+
+
+def test_messages_whose_apply_job_waits_to_be_retried_are_applied_first_by_a_later_pass(session: Session) -> None:
+    """A pass that failed is retried after a backoff; the next group commit's pass, claimed meanwhile, starts at the
+    retried job's messages, not at its own, so the feed is still applied in arrival order."""
+    _patient(session)
+    feed(adt("A01", "R1"))
+    session.execute(update(Job).where(Job.kind == APPLY_JOB).values(run_at=utcnow() + timedelta(hours=1)))
+    session.commit()
+    feed(discharge("R2"))
+    assert Worker(build_registry(), worker_id="test-worker").run_next() == 1  # the second commit's job alone
+    changes = session.scalars(select(EncounterChange.trigger).order_by(EncounterChange.id)).all()
+    assert changes == ["A01", "A03"]
+    assert session.scalars(select(Hl7Message.status)).all() == [Hl7MessageStatus.applied] * 2
+
+
+def test_a_pass_cut_at_its_batch_size_queues_one_that_goes_on_after_its_last(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    _patient(session)
+    monkeypatch.setattr(apply_module, "BATCH", 2)
+    feed(adt("A01", "C1"), adt("A02", "C2", location="5W^1^A^GHH"), discharge("C3"))
+    run_worker()
+    changes = session.scalars(select(EncounterChange.trigger).order_by(EncounterChange.id)).all()
+    assert changes == ["A01", "A02", "A03"]
+    payloads = session.scalars(select(Job.payload).where(Job.kind == APPLY_JOB).order_by(Job.id)).all()
+    first = session.scalar(select(func.min(Hl7Message.id)))
+    assert payloads == [{"first_message_id": first}, {"after_message_id": first + 1}]

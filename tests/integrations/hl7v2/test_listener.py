@@ -202,7 +202,9 @@ def test_after_a_message_that_cannot_be_stored_its_connection_gets_no_more_acks(
         committer.cancel()
         return acks
 
-    assert run_async(run()) == ["C1"]
+    # C1's ACK is written before the connection closes, but the close can reach the sender as a reset (C3 unread in
+    # the listener's socket), which may drop an ACK the sender had not read yet: it then resends C1, a duplicate.
+    assert run_async(run()) in (["C1"], [])
     assert sorted(session.scalars(select(Hl7Message.control_id))) == ["C1", "C3"]
 
 

@@ -28,7 +28,7 @@ from careloop.integrations.hl7v2.adt import AdtMessage, Refusal, from_reading, r
 from careloop.integrations.hl7v2.matching import Match, match_patients
 from careloop.key_match import KeyLookup
 from careloop.models.encounter import Encounter, EncounterClass, EncounterStatus
-from careloop.models.hl7v2 import Hl7Message, Hl7MessageStatus, Hl7Visit
+from careloop.models.hl7v2 import Hl7Message, Hl7MessageStatus, Hl7Visit, is_held
 from careloop.pending_inserts import PendingInserts, update_by_id
 from careloop.reserved_keys import ReservedKeys
 
@@ -229,8 +229,9 @@ def _held_since(session: Session, messages: list[Pending]) -> dict[tuple[str, st
     return {(system, value): first for system, value, first in _HELD.rows(session, keys)}
 
 
+# On the held messages' own index: by all of a patient's messages, the lookup read every one the patient ever had.
 _HELD = KeyLookup(select(Hl7Message.identifier_system, Hl7Message.identifier_value, func.min(Hl7Message.id))
-                  .where(Hl7Message.status == Hl7MessageStatus.held)
+                  .where(is_held())
                   .group_by(Hl7Message.identifier_system, Hl7Message.identifier_value),
                   (Hl7Message.identifier_system, Hl7Message.identifier_value))
 

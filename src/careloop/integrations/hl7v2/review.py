@@ -22,7 +22,7 @@ from careloop.errors import Conflict, InvalidInput, NotFound
 from careloop.integrations.hl7v2.adt import AdtMessage, Refusal, read_adt
 from careloop.integrations.hl7v2.store import APPLY_JOB
 from careloop.models.careteam import CareTeamMember, CareTeamRole
-from careloop.models.hl7v2 import Hl7Message, Hl7MessageStatus
+from careloop.models.hl7v2 import Hl7Message, Hl7MessageStatus, is_held
 from careloop.models.patient import AdministrativeGender, Patient, PatientIdentifier
 from careloop.worker.queue import enqueue
 
@@ -47,7 +47,7 @@ class HeldDetail:
 def held_groups(session: Session, actor: Actor, *, limit: int = 100) -> list[HeldGroup]:
     access.require_permission(session, actor, Permission.hl7_review, action="hl7v2.review.list")
     first_ids = (select(func.min(Hl7Message.id).label("id"), func.count().label("n"))
-                 .where(Hl7Message.status == Hl7MessageStatus.held)
+                 .where(is_held())
                  .group_by(Hl7Message.identifier_system, Hl7Message.identifier_value).subquery())
     rows = session.execute(select(Hl7Message, first_ids.c.n).join(first_ids, first_ids.c.id == Hl7Message.id)
                            .order_by(Hl7Message.id).limit(limit)).all()
@@ -112,7 +112,7 @@ def _group_of(session: Session, message_id: UUID) -> HeldGroup:
 
 
 def _same_identifier(row: Hl7Message) -> ColumnElement[bool]:
-    return and_(Hl7Message.status == Hl7MessageStatus.held,
+    return and_(is_held(),
                 Hl7Message.identifier_system == row.identifier_system,
                 Hl7Message.identifier_value == row.identifier_value)
 
