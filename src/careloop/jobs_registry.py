@@ -27,8 +27,11 @@ from careloop.worker.maintenance import purge_finished, refresh_statistics
 from careloop.worker.registry import Registry
 
 # Encounter events arrive at a hospital feed's rate (issue 5: 2,000 messages/s); one transaction per event would
-# spend the worker on commits. A failing event makes its batch run again one by one, so it fails alone.
-PATHWAY_BATCH = 200
+# spend the worker on commits. A failing event makes its batch run again one by one, so it fails alone. 500 rather
+# than 200: a batch's statements cost the same whatever it holds (a round trip, and on PostgreSQL a plan, each), and
+# at 2,000 a second the batches were full; with 500 (and the apply's 500) two workers kept up on PostgreSQL, where
+# with 200 they ended a 30 s feed 5-7 s behind (docs/decisions.md, 2026-12-07).
+PATHWAY_BATCH = 500
 # The feed's apply jobs are wake-ups (one a group commit of the MLLP listener): those queued together are one pass.
 HL7V2_APPLY_BATCH = 100
 

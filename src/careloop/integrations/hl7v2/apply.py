@@ -42,7 +42,9 @@ from careloop.worker.queue import enqueue
 
 log = logging.getLogger("careloop.hl7v2")
 
-BATCH = 200
+# Messages a pass applies; more wait for the follow-up it queues. At 2,000 a second passes of 200 were full, and each
+# pass's statements cost about the same whatever it holds (jobs_registry.PATHWAY_BATCH says more).
+BATCH = 500
 APPLY_LOCK_ID = 0x484C3756  # "HL7V": the advisory lock every apply job takes on PostgreSQL
 
 CLASS_CODES: dict[contract.EncounterClassName, EncounterClass] = {
